@@ -1,0 +1,2 @@
+export * from "./db/database.ts";
+export * as schema from "./db/schema.ts";

@@ -1,0 +1,127 @@
+import { z } from "zod";
+
+/** How an invocation ended (DESIGN §3). */
+export const EXECUTION_STATUSES = ["success", "error", "timeout", "budget_exceeded"] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES);
+
+/**
+ * Why, precisely. `ok` for success; the rest name the fault or the exhausted budget.
+ * Kept open (string) so a newer executor can report a reason an older reader lacks.
+ */
+export const EXECUTION_REASONS = [
+  "ok",
+  "script_threw",
+  "invalid_module",
+  "invalid_return",
+  "executor_crashed",
+  "executor_unavailable",
+  "internal_error",
+  "wall_time",
+  "cpu_time",
+  "heap",
+  "request_too_large",
+  "response_too_large",
+  "log_limit",
+  "fetch_limit",
+] as const;
+export type KnownReason = (typeof EXECUTION_REASONS)[number];
+export type ExecutionReason = KnownReason | (string & {});
+
+/** How an execution started. */
+export const TRIGGERS = ["http", "test"] as const;
+export type Trigger = (typeof TRIGGERS)[number] | (string & {});
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One line a script logged through `console.*` or `log.*`. `ts` is epoch milliseconds. */
+export interface LogEntry {
+  level: LogLevel;
+  message: string;
+  data?: unknown;
+  ts: number;
+}
+
+/** A script error as it crosses the isolate and process boundaries: plain data only. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string | null;
+}
+
+/** A request or response as stored: headers redacted, body truncated. */
+export interface HttpSummary {
+  headers: Record<string, string>;
+  /** UTF-8 text of the body (binary bodies as base64, see `bodyEncoding`), truncated. */
+  body: string | null;
+  bodyEncoding: "utf8" | "base64";
+  bodySize: number;
+  bodyTruncated: boolean;
+}
+
+export interface RequestSummary extends HttpSummary {
+  method: string;
+  path: string;
+  query: string;
+}
+
+export interface ResponseSummary extends HttpSummary {
+  status: number;
+}
+
+/** The record of one invocation, as written through the sink and read by the logs API. */
+export interface ExecutionLog {
+  /** UUIDv7: ordered by time. */
+  id: string;
+  scriptId: string;
+  scriptName: string;
+  version: number;
+  trigger: Trigger;
+  status: ExecutionStatus;
+  reason: ExecutionReason;
+  request: RequestSummary;
+  response: ResponseSummary | null;
+  logs: LogEntry[];
+  logsTruncated: boolean;
+  error: SerializedError | null;
+  durationMs: number;
+  cpuMs: number;
+  nodeId: string;
+  /** ISO-8601. */
+  createdAt: string;
+}
+
+/** Counters every sink keeps, exported as metrics. */
+export interface SinkStats {
+  buffered: number;
+  written: number;
+  failed: number;
+  dropped: number;
+  spilled: number;
+}
+
+/**
+ * Where every outcome goes. `write` never throws and never waits on storage: a slow or
+ * failing store must not change the caller's response. `flush` waits until what was
+ * written so far is stored (or spilled); `close` flushes and releases resources.
+ */
+export interface ExecutionLogSink {
+  write(log: ExecutionLog): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  stats(): SinkStats;
+}
+
+/** A sink that keeps nothing, for benchmarks with the sink off. */
+export class NullSink implements ExecutionLogSink {
+  #written = 0;
+  write(): void {
+    this.#written++;
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+  stats(): SinkStats {
+    return { buffered: 0, written: this.#written, failed: 0, dropped: 0, spilled: 0 };
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MIGRATIONS_DIR, openDatabase } from "@picloud/manager-core";
+import postgres from "postgres";
+import { TEST_PG_URL, urlFor } from "./postgres.ts";
+
+/**
+ * Vitest global setup: makes sure a template database with the current migrations
+ * exists (named by a hash of the migration files, so a schema change makes a new one),
+ * and tells the test workers its name. Drops stale test databases of earlier runs.
+ */
+export default async function setup(): Promise<void> {
+  const hash = createHash("sha256");
+  for (const f of readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    hash.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  }
+  const template = `picloud_tpl_${hash.digest("hex").slice(0, 12)}`;
+  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin`select pg_advisory_lock(7066)`;
+    const [row] = await admin`select 1 as ok from pg_database where datname = ${template}`;
+    if (!row) {
+      await admin.unsafe(`create database "${template}"`);
+      const db = await openDatabase({ url: urlFor(template), maxConnections: 2 });
+      try {
+        await db.migrate();
+      } finally {
+        await db.close();
+      }
+    }
+    // Leftovers of interrupted runs older than an hour.
+    const stale = await admin<{ datname: string }[]>`
+      select datname from pg_database
+      where datname like 'picloud\_t\_%' and (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'`.catch(
+      () => [],
+    );
+    for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    await admin`select pg_advisory_unlock(7066)`;
+  } finally {
+    await admin.end();
+  }
+  process.env["PICLOUD_TEST_PG_TEMPLATE"] = template;
+}
