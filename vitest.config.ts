@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts", "dashboard/e2e/**/*.test.ts"],
     // isolated-vm needs --no-node-snapshot on Node 20+; vitest refuses it in NODE_OPTIONS,
     // so it goes to the forked workers' execArgv.
     pool: "forks",
