@@ -1,2 +1,13 @@
+export * from "./auth/admin-auth.ts";
+export * from "./auth/secret-box.ts";
+export * from "./auth/tokens.ts";
 export * from "./db/database.ts";
 export * as schema from "./db/schema.ts";
+export * from "./events/execution-feed.ts";
+export * from "./http/admin-guard.ts";
+export * from "./http/log-routes.ts";
+export * from "./http/manager-api.ts";
+export * from "./scripts/invoke-keys.ts";
+export * from "./scripts/local-source-provider.ts";
+export * from "./scripts/script-service.ts";
+export * from "./scripts/scripts-repository.ts";

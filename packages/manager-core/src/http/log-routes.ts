@@ -1,0 +1,150 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "@picloud/http";
+import {
+  EXECUTION_STATUSES,
+  type ExecutionLog,
+  type ExecutionLogSummary,
+  type ExecutionStatus,
+  type ListPage,
+  PiCloudError,
+} from "@picloud/shared";
+import { streamSSE } from "hono/streaming";
+import type { ExecutionFeed } from "../events/execution-feed.ts";
+import type { ScriptService } from "../scripts/script-service.ts";
+import {
+  ErrorSchema,
+  ExecutionLogSchema,
+  ExecutionSummarySchema,
+  errorResponses,
+  IdParam,
+  json,
+  listOf,
+} from "./schemas.ts";
+
+/** What the logs routes need of the execution-logs repository. */
+export interface ExecutionLogsReader {
+  list(
+    scriptId: string,
+    q: { limit: number; offset?: number; status?: ExecutionStatus; since?: Date; until?: Date; cursor?: string },
+  ): Promise<ListPage<ExecutionLogSummary>>;
+  get(executionId: string): Promise<ExecutionLog | null>;
+}
+
+const tags = ["logs"];
+
+/** Paginated logs, one execution, and the live stream (DESIGN §4). Behind the admin guard. */
+export function logRoutes(
+  scripts: ScriptService,
+  logs: ExecutionLogsReader,
+  feed: ExecutionFeed,
+  opts: { heartbeatMs?: number } = {},
+): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  const LogsQuery = z.object({
+    // Clamped, not rejected: limit=500 gives 200 rows (DESIGN §4).
+    limit: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(50)
+      .transform((n) => Math.min(n, 200)),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    status: z.enum(EXECUTION_STATUSES).optional(),
+    since: z.coerce.date().optional(),
+    until: z.coerce.date().optional(),
+    cursor: z.string().max(200).optional(),
+  });
+
+  const scriptOf = async (idOrName: string) => {
+    const s = await scripts.repo.find(idOrName);
+    if (!s) throw new PiCloudError("not_found", `no script ${JSON.stringify(idOrName)}`);
+    return s;
+  };
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/scripts/{id}/logs",
+      tags,
+      request: { params: IdParam, query: LogsQuery },
+      responses: { 200: json(listOf(ExecutionSummarySchema), "executions, newest first"), ...errorResponses },
+    }),
+    async (c) => {
+      const s = await scriptOf(c.req.valid("param").id);
+      const q = c.req.valid("query");
+      const page = await logs.list(s.id, {
+        limit: q.limit,
+        offset: q.offset,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.until ? { until: q.until } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      });
+      return c.json(page as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/executions/{executionId}",
+      tags,
+      request: {
+        params: z.object({
+          executionId: z
+            .string()
+            .uuid()
+            .openapi({ param: { name: "executionId", in: "path" } }),
+        }),
+      },
+      responses: {
+        200: json(ExecutionLogSchema, "the whole record"),
+        404: json(ErrorSchema, "no such execution"),
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid("param").executionId;
+      const log = await logs.get(id);
+      if (!log) throw new PiCloudError("not_found", `no execution ${id}`);
+      return c.json(log as never, 200);
+    },
+  );
+
+  // Server-Sent Events: each new execution of the script as it is recorded.
+  app.get("/api/scripts/:id/logs/stream", async (c) => {
+    const s = await scriptOf(c.req.param("id"));
+    c.header("x-accel-buffering", "no");
+    return streamSSE(c, async (stream) => {
+      const queue: ExecutionLogSummary[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = feed.subscribe(s.id, (summary) => {
+        if (queue.length < 1000) queue.push(summary);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: "ready", data: JSON.stringify({ scriptId: s.id }) });
+      const heartbeatMs = opts.heartbeatMs ?? 15_000;
+      try {
+        while (!stream.aborted && !stream.closed) {
+          const next = queue.shift();
+          if (next) {
+            await stream.writeSSE({ event: "execution", id: next.id, data: JSON.stringify(next) });
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, heartbeatMs);
+          });
+          wake = null;
+          if (queue.length === 0 && !stream.aborted) await stream.write(": heartbeat\n\n");
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+  return app;
+}

@@ -1,0 +1,243 @@
+import type { Logger, Metrics } from "@picloud/http";
+import {
+  type Budgets,
+  type ExecutionLog,
+  type ExecutionLogSink,
+  type Executor,
+  type InvocationOutcome,
+  PiCloudError,
+  type ResolvedScript,
+  resolveBudgets,
+  type Trigger,
+  uuidv7,
+  uuidv7Time,
+} from "@picloud/shared";
+import { HOP_BY_HOP, readBodyCapped } from "./body.ts";
+import type { ConcurrencyGate } from "./concurrency-gate.ts";
+import type { ScriptCache } from "./script-cache.ts";
+import { Redactor, redactHeaders, summarizeBody } from "./summaries.ts";
+
+export interface OrchestratorOptions {
+  scripts: ScriptCache;
+  verifyInvokeKey: (scriptId: string, key: string) => Promise<boolean>;
+  executor: Executor;
+  sink: ExecutionLogSink;
+  gate: ConcurrencyGate;
+  defaults: Budgets;
+  ceilings: Budgets;
+  nodeId: string;
+  /** Bodies kept in execution logs are cut to this many bytes. */
+  logBodyBytes: number;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** Who is calling and what they asked for, as the HTTP route worked it out. */
+export interface InvokeTarget {
+  idOrName: string;
+  /** The path after the script's name, always starting with `/`. */
+  restPath: string;
+  /** The caller proved to be the admin (may invoke private scripts, may mark a test run). */
+  admin: boolean;
+  trigger: Trigger;
+}
+
+export const EXECUTION_ID_HEADER = "x-picloud-execution-id";
+
+/**
+ * Event ingress (DESIGN §1): an HTTP request becomes an invocation, passes the gate, runs
+ * on the executor, becomes an ExecutionLog written through the sink, and its outcome
+ * becomes the HTTP answer. Every answer carries the execution id.
+ */
+export class Orchestrator {
+  readonly #o: OrchestratorOptions;
+  #sinkFailures = 0;
+
+  constructor(o: OrchestratorOptions) {
+    this.#o = o;
+  }
+
+  get sinkFailures(): number {
+    return this.#sinkFailures;
+  }
+
+  async invoke(req: Request, target: InvokeTarget): Promise<Response> {
+    const executionId = uuidv7();
+    try {
+      const res = await this.#invoke(req, target, executionId);
+      res.headers.set(EXECUTION_ID_HEADER, executionId);
+      return res;
+    } catch (err) {
+      const e =
+        err instanceof PiCloudError ? err : new PiCloudError("internal_server_error", "internal error", { cause: err });
+      if (!(err instanceof PiCloudError)) this.#o.logger.error({ err, executionId }, "invoke failed");
+      const res = e.toResponse(executionId);
+      res.headers.set(EXECUTION_ID_HEADER, executionId);
+      return res;
+    }
+  }
+
+  async #invoke(req: Request, target: InvokeTarget, executionId: string): Promise<Response> {
+    const started = performance.now();
+    const script = await this.#o.scripts.get(target.idOrName);
+    if (!script) throw new PiCloudError("not_found", `no script ${JSON.stringify(target.idOrName)}`);
+    const url = new URL(req.url);
+    const headers = new Headers(req.headers);
+    if (script.visibility === "private" && !target.admin) await this.#checkKey(script, url, headers);
+    const budgets = resolveBudgets(this.#o.defaults, this.#o.ceilings, script.limits);
+    const body = await readBodyCapped(req, budgets.maxRequestBytes);
+    const release = this.#o.gate.acquire(script.id);
+    let outcome: InvocationOutcome;
+    const scriptUrl = `${url.origin}${target.restPath}${url.search}`;
+    const reqHeaders = [...headers].filter(([k]) => !HOP_BY_HOP.has(k));
+    try {
+      outcome = await this.#o.executor
+        .invoke({
+          executionId,
+          script: { id: script.id, name: script.name, version: script.version, code: script.code },
+          env: script.env,
+          budgets,
+          request: { method: req.method, url: scriptUrl, headers: reqHeaders, body },
+        })
+        .catch((err: unknown) => {
+          this.#o.logger.error({ err, executionId }, "executor failed an invocation");
+          return failedOutcome("internal_error");
+        });
+    } finally {
+      release();
+    }
+    const totalMs = performance.now() - started;
+    this.#record(executionId, script, target, req.method, target.restPath, url.search, reqHeaders, body, outcome);
+    this.#o.metrics?.invocations.inc({ script: script.name, status: outcome.status });
+    this.#o.metrics?.duration.observe({ status: outcome.status }, totalMs / 1000);
+    return toResponse(outcome, new Redactor(Object.values(script.env)));
+  }
+
+  async #checkKey(script: ResolvedScript, url: URL, headers: Headers): Promise<void> {
+    const auth = headers.get("authorization");
+    const fromHeader = auth && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, "").trim() : null;
+    const key = fromHeader ?? url.searchParams.get("key");
+    if (!key || !(await this.#o.verifyInvokeKey(script.id, key))) {
+      throw new PiCloudError("unauthorized", "this script is private: send an invoke key as Bearer or ?key=", {
+        headers: { "WWW-Authenticate": 'Bearer realm="picloud-invoke"' },
+      });
+    }
+    // The key is for the platform, not for the script.
+    if (fromHeader) headers.delete("authorization");
+    else url.searchParams.delete("key");
+  }
+
+  #record(
+    id: string,
+    script: ResolvedScript,
+    target: InvokeTarget,
+    method: string,
+    path: string,
+    query: string,
+    reqHeaders: [string, string][],
+    reqBody: Uint8Array | null,
+    outcome: InvocationOutcome,
+  ): void {
+    const redactor = new Redactor(Object.values(script.env));
+    const max = this.#o.logBodyBytes;
+    const reqType = reqHeaders.find(([k]) => k === "content-type")?.[1];
+    const res = outcome.response;
+    const log: ExecutionLog = {
+      id,
+      scriptId: script.id,
+      scriptName: script.name,
+      version: script.version,
+      trigger: target.trigger,
+      status: outcome.status,
+      reason: outcome.reason,
+      request: {
+        method,
+        path,
+        query: redactor.text(query),
+        headers: redactHeaders(reqHeaders, redactor),
+        ...summarizeBody(reqBody, reqType, max, redactor),
+      },
+      response: res
+        ? {
+            status: res.status,
+            headers: redactHeaders(res.headers, redactor),
+            ...summarizeBody(
+              res.body,
+              res.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1],
+              max,
+              redactor,
+            ),
+          }
+        : null,
+      logs: outcome.logs.map((l) => ({
+        ...l,
+        message: redactor.text(l.message),
+        ...(l.data === undefined ? {} : { data: redactor.data(l.data) }),
+      })),
+      logsTruncated: outcome.logsTruncated,
+      error: outcome.error
+        ? {
+            name: outcome.error.name,
+            message: redactor.text(outcome.error.message),
+            stack: outcome.error.stack === null ? null : redactor.text(outcome.error.stack),
+          }
+        : null,
+      durationMs: round(outcome.durationMs),
+      cpuMs: round(outcome.cpuMs),
+      nodeId: this.#o.nodeId,
+      createdAt: new Date(uuidv7Time(id)).toISOString(),
+    };
+    try {
+      this.#o.sink.write(log);
+    } catch (err) {
+      // The sink contract says write never throws; if one does, the caller still gets its answer.
+      this.#sinkFailures++;
+      this.#o.logger.warn({ err, executionId: id }, "execution-log sink failed");
+    }
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function failedOutcome(reason: string): InvocationOutcome {
+  return {
+    status: "error",
+    reason,
+    response: null,
+    logs: [],
+    logsTruncated: false,
+    error: { name: "InternalError", message: "the executor failed to run the script", stack: null },
+    durationMs: 0,
+    cpuMs: 0,
+  };
+}
+
+/** DESIGN §3: success passes the script's answer through; the rest use the error contract. */
+export function toResponse(outcome: InvocationOutcome, redactor: Redactor): Response {
+  const r = outcome.response;
+  if (outcome.status === "success" && r) {
+    const headers = new Headers();
+    for (const [k, v] of r.headers)
+      if (!HOP_BY_HOP.has(k.toLowerCase()) && k.toLowerCase() !== "content-length") headers.append(k, v);
+    const nullBody = r.status === 204 || r.status === 304 || r.status === 205;
+    return new Response(nullBody ? null : (r.body as Uint8Array<ArrayBuffer>), { status: r.status, headers });
+  }
+  const reason = String(outcome.reason);
+  switch (outcome.status) {
+    case "timeout":
+      return new PiCloudError("timeout", `the script ran out of its ${reason.replace("_", " ")} budget`, {
+        details: { reason },
+      }).toResponse();
+    case "budget_exceeded":
+      return new PiCloudError("budget_exceeded", `the script exceeded a budget: ${reason}`, {
+        details: { reason },
+      }).toResponse();
+    default: {
+      const e = outcome.error;
+      const message = e ? `${e.name}: ${redactor.text(e.message)}` : `the script failed (${reason})`;
+      return new PiCloudError("script_error", message, { details: { reason } }).toResponse();
+    }
+  }
+}

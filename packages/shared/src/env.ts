@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { BUDGET_KEYS, type Budgets, DEFAULT_BUDGETS, DEFAULT_CEILINGS } from "./budgets.ts";
+
+/** Start-up configuration problem: one line per variable, each naming what is wrong. */
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/** `wallTimeMs` -> `WALL_TIME_MS`. */
+export function screamingSnake(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** An env integer: digits only, with a readable message. */
+export function envInt(opts: { min?: number; max?: number } = {}) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(opts.min ?? 0)
+        .max(opts.max ?? Number.MAX_SAFE_INTEGER),
+    );
+}
+
+export const envBool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const LogLevelSchema = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+
+/** `PICLOUD_BUDGET_*` (defaults) and `PICLOUD_CEILING_*` (admin caps) variables. */
+export function budgetEnvShape(): Record<string, z.ZodType> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const k of BUDGET_KEYS) {
+    shape[`PICLOUD_BUDGET_${screamingSnake(k)}`] = envInt({ min: 1 }).optional();
+    shape[`PICLOUD_CEILING_${screamingSnake(k)}`] = envInt({ min: 1 }).optional();
+  }
+  return shape;
+}
+
+/** Reads budgets and ceilings out of a parsed env; a default above its ceiling is an error. */
+export function budgetsFromEnv(env: Record<string, unknown>): { defaults: Budgets; ceilings: Budgets } {
+  const defaults = { ...DEFAULT_BUDGETS };
+  const ceilings = { ...DEFAULT_CEILINGS };
+  const problems: string[] = [];
+  for (const k of BUDGET_KEYS) {
+    const d = env[`PICLOUD_BUDGET_${screamingSnake(k)}`];
+    const c = env[`PICLOUD_CEILING_${screamingSnake(k)}`];
+    if (typeof c === "number") ceilings[k] = c;
+    if (typeof d === "number") defaults[k] = d;
+    if (defaults[k] > ceilings[k]) {
+      if (typeof d === "number")
+        problems.push(`PICLOUD_BUDGET_${screamingSnake(k)}: ${d} is above its ceiling ${ceilings[k]}`);
+      else defaults[k] = ceilings[k];
+    }
+  }
+  if (problems.length) throw new EnvError(problems);
+  return { defaults, ceilings };
+}
+
+export interface ParsedEnv<T> {
+  env: T;
+  /** Unknown PICLOUD_* variables, probably typos. */
+  warnings: string[];
+}
+
+/**
+ * Parses the process environment with a zod object schema. Throws `EnvError` with one
+ * actionable line per bad variable; unknown `PICLOUD_*` names come back as warnings.
+ */
+export function parseEnv<S extends z.ZodObject>(
+  schema: S,
+  source: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): ParsedEnv<z.infer<S>> {
+  // Empty strings mean "unset", as in most .env tooling.
+  const input = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "(env)");
+      const got = input[name];
+      const shown = got === undefined ? "it is not set" : `got ${JSON.stringify(redactish(name, got))}`;
+      return `${name}: ${issue.message} (${shown})`;
+    });
+    throw new EnvError(problems);
+  }
+  const known = new Set(Object.keys(schema.shape));
+  const warnings = Object.keys(input)
+    .filter((k) => k.startsWith("PICLOUD_") && !k.startsWith("PICLOUD_TEST_") && !known.has(k))
+    .map((k) => `${k} is not a PiCloud setting and is ignored (a typo?)`);
+  return { env: result.data, warnings };
+}
+
+function redactish(name: string, value: string): string {
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL/.test(name) ? "<redacted>" : value;
+}
