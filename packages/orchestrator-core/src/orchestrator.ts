@@ -107,10 +107,22 @@ export class Orchestrator {
       release();
     }
     const totalMs = performance.now() - started;
-    this.#record(executionId, script, target, req.method, target.restPath, url.search, reqHeaders, body, outcome);
+    const redactor = new Redactor([...Object.values(script.env), ...credentialValues(req.headers)]);
+    this.#record(
+      executionId,
+      script,
+      target,
+      req.method,
+      target.restPath,
+      url.search,
+      reqHeaders,
+      body,
+      outcome,
+      redactor,
+    );
     this.#o.metrics?.invocations.inc({ script: script.name, status: outcome.status });
     this.#o.metrics?.duration.observe({ status: outcome.status }, totalMs / 1000);
-    return toResponse(outcome, new Redactor(Object.values(script.env)));
+    return toResponse(outcome, redactor);
   }
 
   async #checkKey(script: ResolvedScript, url: URL, headers: Headers): Promise<void> {
@@ -137,8 +149,8 @@ export class Orchestrator {
     reqHeaders: [string, string][],
     reqBody: Uint8Array | null,
     outcome: InvocationOutcome,
+    redactor: Redactor,
   ): void {
-    const redactor = new Redactor(Object.values(script.env));
     const max = this.#o.logBodyBytes;
     const reqType = reqHeaders.find(([k]) => k === "content-type")?.[1];
     const res = outcome.response;
@@ -195,6 +207,27 @@ export class Orchestrator {
       this.#o.logger.warn({ err, executionId: id }, "execution-log sink failed");
     }
   }
+}
+
+/**
+ * Credentials the caller sent (Authorization, Cookie, x-api-key): kept out of everything
+ * recorded, even where a script echoes them into its body or logs.
+ */
+function credentialValues(headers: Headers): string[] {
+  const out: string[] = [];
+  const auth = headers.get("authorization");
+  if (auth) out.push(auth, auth.replace(/^\S+\s+/, ""));
+  const apiKey = headers.get("x-api-key");
+  if (apiKey) out.push(apiKey);
+  const cookie = headers.get("cookie");
+  if (cookie) {
+    out.push(cookie);
+    for (const part of cookie.split(";")) {
+      const v = part.split("=").slice(1).join("=").trim();
+      if (v) out.push(v);
+    }
+  }
+  return out;
 }
 
 function round(n: number): number {

@@ -72,14 +72,24 @@ export function logRoutes(
     async (c) => {
       const s = await scriptOf(c.req.valid("param").id);
       const q = c.req.valid("query");
-      const page = await logs.list(s.id, {
-        limit: q.limit,
-        offset: q.offset,
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.since ? { since: q.since } : {}),
-        ...(q.until ? { until: q.until } : {}),
-        ...(q.cursor ? { cursor: q.cursor } : {}),
-      });
+      const page = await logs
+        .list(s.id, {
+          limit: q.limit,
+          offset: q.offset,
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.since ? { since: q.since } : {}),
+          ...(q.until ? { until: q.until } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        })
+        .catch((err: unknown) => {
+          // The repository rejects a malformed cursor or bound by name; that is the caller's fault.
+          if (err instanceof Error && err.name === "InvalidLogsQueryError") {
+            throw new PiCloudError("bad_request", err.message, {
+              details: { field: (err as { field?: string }).field },
+            });
+          }
+          throw err;
+        });
       return c.json(page as never, 200);
     },
   );
