@@ -1,0 +1,3 @@
+// A static SPA: everything renders in the browser.
+export const ssr = false;
+export const prerender = false;
