@@ -14,3 +14,4 @@ export * from "./scripts/invoke-keys.ts";
 export * from "./scripts/local-source-provider.ts";
 export * from "./scripts/script-service.ts";
 export * from "./scripts/scripts-repository.ts";
+export * from "./sink/postgres-sink.ts";

@@ -1,0 +1,36 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { serveStatic } from "@hono/node-server/serve-static";
+import type { AppEnv } from "@picloud/http";
+import type { Hono } from "hono";
+
+/** The built dashboard, default `<repo>/dashboard/build`. */
+export const DEFAULT_DASHBOARD_DIR = new URL("../../../dashboard/build", import.meta.url).pathname;
+
+/**
+ * Serves the dashboard SPA at `/`: files as they are, and `index.html` for any other GET
+ * outside the API so that client-side routes survive a reload.
+ */
+export function mountDashboard(app: Hono<AppEnv>, dir: string): void {
+  const index = join(dir, "index.html");
+  if (!existsSync(index)) {
+    app.get("/", (c) =>
+      c.json({
+        name: "PiCloud",
+        message: "the dashboard is not built: run `pnpm run build:dashboard`; the API is under /api",
+      }),
+    );
+    return;
+  }
+  const html = readFileSync(index, "utf8");
+  app.use("/*", async (c, next) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
+    const p = c.req.path;
+    if (p.startsWith("/api/") || ["/health", "/ready", "/info", "/metrics", "/openapi.json"].includes(p)) return next();
+    return serveStatic({ root: dir })(c, async () => {
+      // Immutable hashed assets are cached; everything else falls back to the SPA shell.
+      if (p.startsWith("/_app/")) return next();
+      c.res = c.html(html);
+    });
+  });
+}
