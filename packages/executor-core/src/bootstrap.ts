@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+
+/** Order matters: the prelude captures built-ins before the other parts use them. */
+const PARTS = ["prelude.js", "encoding.js", "url.js", "http.js", "runtime.js"];
+
+let cached: string | null = null;
+
+/**
+ * The in-isolate runtime as one closure body for `context.evalClosure`. Its host
+ * callbacks arrive as `$0..$3`; it returns `[begin, setModule, invoke]`.
+ */
+export function bootstrapSource(): string {
+  cached ??=
+    PARTS.map((p) => readFileSync(new URL(`./sandbox/${p}`, import.meta.url), "utf8")).join("\n") +
+    "\nreturn [begin, setModule, invoke];\n";
+  return cached;
+}

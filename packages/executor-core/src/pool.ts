@@ -1,0 +1,200 @@
+import type { ScriptVersionRef } from "@picloud/shared";
+import { type HostFetcher, Sandbox } from "./sandbox.ts";
+
+/** Warm-pool sizing. Every field has a default suited to one modest machine. */
+export interface PoolOptions {
+  /** Isolates one hot script version may grow to (concurrent invocations of it). Default 4. */
+  maxIsolatesPerVersion?: number;
+  /** Isolates alive in total; the least recently used idle one goes first. Default 2000. */
+  maxIsolates?: number;
+  /** An isolate idle this long is disposed. Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /** Total heap of all isolates (as last measured); beyond it LRU idle isolates go. Default 2048. */
+  maxTotalMemoryMb?: number;
+}
+
+type Waiter = () => void;
+
+/**
+ * Warm isolates keyed by script id and version. One isolate runs one invocation at a
+ * time; a version never runs in another version's isolate and scripts never share one.
+ */
+export class IsolatePool {
+  readonly #scripts = new Map<string, Map<number, Sandbox[]>>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  readonly #creating = new Map<string, number>();
+  readonly #fetcher: HostFetcher;
+  readonly #perVersion: number;
+  readonly #maxIsolates: number;
+  readonly #idleMs: number;
+  readonly #maxBytes: number;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(fetcher: HostFetcher, opts: PoolOptions = {}) {
+    this.#fetcher = fetcher;
+    this.#perVersion = Math.max(1, opts.maxIsolatesPerVersion ?? 4);
+    this.#maxIsolates = Math.max(1, opts.maxIsolates ?? 2000);
+    this.#idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
+    this.#maxBytes = (opts.maxTotalMemoryMb ?? 2048) * 1024 * 1024;
+    this.#sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.#idleMs / 2, 30_000)));
+    this.#sweeper.unref();
+  }
+
+  #list(id: string, version: number): Sandbox[] {
+    let versions = this.#scripts.get(id);
+    if (!versions) {
+      versions = new Map();
+      this.#scripts.set(id, versions);
+    }
+    let list = versions.get(version);
+    if (!list) {
+      list = [];
+      versions.set(version, list);
+    }
+    return list;
+  }
+
+  *#all(): Generator<Sandbox> {
+    for (const versions of this.#scripts.values()) for (const list of versions.values()) yield* list;
+  }
+
+  /**
+   * A sandbox for the script version, marked busy: an idle warm one, a new one while the
+   * version is under its isolate cap, or the next one released. Null when `deadline`
+   * passes first. Rejects with a ModuleError when the script does not load.
+   */
+  async acquire(script: ScriptVersionRef, memoryMb: number, deadline: number): Promise<Sandbox | null> {
+    const key = `${script.id}\0${script.version}`;
+    for (;;) {
+      const list = this.#list(script.id, script.version);
+      for (const sb of list) {
+        // Same version but other code or heap limit (limits changed): not reusable.
+        if (!sb.busy && !sb.dead && (sb.memoryMb !== memoryMb || sb.code !== script.code)) sb.dispose();
+      }
+      this.#prune(script.id, script.version);
+      const idle = list.find((s) => !s.busy && !s.dead);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      const creating = this.#creating.get(key) ?? 0;
+      if (list.length + creating < this.#perVersion) {
+        this.#creating.set(key, creating + 1);
+        try {
+          this.#makeRoom(1);
+          const sb = await Sandbox.create(script, memoryMb, this.#fetcher);
+          sb.busy = true;
+          this.#list(script.id, script.version).push(sb);
+          return sb;
+        } finally {
+          this.#creating.set(key, (this.#creating.get(key) ?? 1) - 1);
+        }
+      }
+      const waited = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(
+          () => {
+            const ws = this.#waiters.get(key) ?? [];
+            const i = ws.indexOf(wake);
+            if (i >= 0) ws.splice(i, 1);
+            resolve(false);
+          },
+          Math.max(0, deadline - Date.now()),
+        );
+        const wake = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const ws = this.#waiters.get(key) ?? [];
+        ws.push(wake);
+        this.#waiters.set(key, ws);
+      });
+      if (!waited) return null;
+    }
+  }
+
+  /** Returns a sandbox after a run; dead or retired ones are dropped. */
+  release(sb: Sandbox): void {
+    sb.busy = false;
+    sb.lastUsed = Date.now();
+    this.#prune(sb.scriptId, sb.version);
+    const key = `${sb.scriptId}\0${sb.version}`;
+    this.#waiters.get(key)?.shift()?.();
+    this.#enforceMemory();
+  }
+
+  #prune(id: string, version: number): void {
+    const versions = this.#scripts.get(id);
+    const list = versions?.get(version);
+    if (!versions || !list) return;
+    const alive = list.filter((s) => !s.dead);
+    if (alive.length === 0 && !this.#creating.get(`${id}\0${version}`)) versions.delete(version);
+    else versions.set(version, alive);
+    if (versions.size === 0) this.#scripts.delete(id);
+  }
+
+  /** Disposes LRU idle isolates until `n` more fit under the count cap. */
+  #makeRoom(n: number): void {
+    let count = 0;
+    for (const _ of this.#all()) count++;
+    if (count + n <= this.#maxIsolates) return;
+    const idle = [...this.#all()].filter((s) => !s.busy && !s.dead).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const sb of idle.slice(0, count + n - this.#maxIsolates)) this.#drop(sb);
+  }
+
+  #enforceMemory(): void {
+    let total = 0;
+    for (const sb of this.#all()) total += sb.heapBytes;
+    if (total <= this.#maxBytes) return;
+    const idle = [...this.#all()].filter((s) => !s.busy && !s.dead).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const sb of idle) {
+      if (total <= this.#maxBytes) break;
+      total -= sb.heapBytes;
+      this.#drop(sb);
+    }
+  }
+
+  #drop(sb: Sandbox): void {
+    sb.dispose();
+    this.#prune(sb.scriptId, sb.version);
+  }
+
+  /** Disposes isolates idle for longer than the idle timeout. */
+  sweep(now = Date.now()): void {
+    for (const sb of [...this.#all()]) if (!sb.busy && now - sb.lastUsed >= this.#idleMs) this.#drop(sb);
+  }
+
+  /** Drops a script's isolates (all versions, or all but `keepVersion`); busy ones go when released. */
+  evict(scriptId: string, keepVersion?: number): void {
+    const versions = this.#scripts.get(scriptId);
+    if (!versions) return;
+    for (const [v, list] of versions) {
+      if (v === keepVersion) continue;
+      for (const sb of list) {
+        if (sb.busy) sb.retire = true;
+        else sb.dispose();
+      }
+      this.#prune(scriptId, v);
+    }
+  }
+
+  stats(): { isolatesWarm: number; isolatesBusy: number; scriptsLoaded: number } {
+    let warm = 0;
+    let busy = 0;
+    let loaded = 0;
+    for (const versions of this.#scripts.values()) {
+      for (const list of versions.values()) {
+        const alive = list.filter((s) => !s.dead);
+        if (alive.length > 0) loaded++;
+        warm += alive.length;
+        busy += alive.filter((s) => s.busy).length;
+      }
+    }
+    return { isolatesWarm: warm, isolatesBusy: busy, scriptsLoaded: loaded };
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    for (const sb of [...this.#all()]) sb.dispose();
+    this.#scripts.clear();
+  }
+}

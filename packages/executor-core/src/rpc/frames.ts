@@ -1,0 +1,59 @@
+import type { Duplex } from "node:stream";
+import v8 from "node:v8";
+
+/** Largest frame accepted: bodies are capped far below this, so more means a broken peer. */
+export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+
+/** An error as plain data: nothing but strings crosses the wire. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack: string | null;
+}
+
+/** The messages of the executor RPC protocol, in both directions. */
+export type RpcMessage =
+  | { t: "call"; id: number; method: string; params: unknown }
+  | { t: "reply"; id: number; ok: true; value: unknown }
+  | { t: "reply"; id: number; ok: false; error: WireError }
+  | { t: "notify"; method: string; params: unknown };
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack ?? null };
+  return { name: "Error", message: String(e), stack: null };
+}
+
+/** Writes one frame: a 4-byte big-endian length, then the v8-serialized message. */
+export function writeFrame(stream: Duplex, msg: RpcMessage): boolean {
+  if (stream.destroyed || !stream.writable) return false;
+  const payload = v8.serialize(msg);
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(payload.byteLength, 0);
+  return stream.write(Buffer.concat([head, payload]));
+}
+
+/** Reads frames from a stream; a malformed or oversized frame destroys the stream. */
+export function readFrames(stream: Duplex, onMessage: (msg: RpcMessage) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  stream.on("data", (chunk: Buffer) => {
+    buf = buf.byteLength === 0 ? chunk : Buffer.concat([buf, chunk]);
+    while (buf.byteLength >= 4) {
+      const len = buf.readUInt32BE(0);
+      if (len > MAX_FRAME_BYTES) {
+        stream.destroy(new Error(`RPC frame of ${len} bytes exceeds the limit`));
+        return;
+      }
+      if (buf.byteLength < 4 + len) break;
+      const payload = buf.subarray(4, 4 + len);
+      buf = buf.subarray(4 + len);
+      let msg: RpcMessage;
+      try {
+        msg = v8.deserialize(payload) as RpcMessage;
+      } catch (e) {
+        stream.destroy(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      onMessage(msg);
+    }
+  });
+}

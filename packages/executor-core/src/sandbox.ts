@@ -1,0 +1,362 @@
+import { randomBytes } from "node:crypto";
+import type {
+  Budgets,
+  InvocationHttpResponse,
+  InvocationRequest,
+  ScriptVersionRef,
+  SerializedError,
+} from "@picloud/shared";
+import ivm from "isolated-vm";
+import { bootstrapSource } from "./bootstrap.ts";
+import type { LogCollector } from "./log-collector.ts";
+
+/** What the isolate's fetch hands to the host, and what it gets back (plain data both ways). */
+export interface SandboxFetchRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+  redirect: string;
+}
+export type SandboxFetchResult =
+  | {
+      ok: true;
+      status: number;
+      statusText: string;
+      headers: [string, string][];
+      body: Uint8Array;
+      url: string;
+      redirected: boolean;
+    }
+  | { ok: false; message: string };
+
+/** Per-invocation state the host callbacks work against. */
+export interface InvocationState {
+  readonly budgets: Budgets;
+  readonly logs: LogCollector;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly abort: AbortController;
+  fetchCount: number;
+  fetchBytes: number;
+  /** Set when a fetch cap was hit: the outcome becomes budget_exceeded / fetch_limit. */
+  fetchLimit: string | null;
+}
+
+export type HostFetcher = (req: SandboxFetchRequest, st: InvocationState) => Promise<SandboxFetchResult>;
+
+export type KillReason = "wall_time" | "cpu_time" | "heap";
+
+/** How a run ended, before it becomes an InvocationOutcome. */
+export type RunCore =
+  | { kind: "ok"; response: InvocationHttpResponse }
+  | { kind: "threw" | "invalid" | "module" | "internal"; error: SerializedError }
+  | { kind: "limit"; reason: string; error: SerializedError }
+  | { kind: "killed"; reason: KillReason; error: SerializedError };
+export type RunResult = RunCore & { logs: LogCollector; cpuMs: number; fetchLimit: string | null };
+
+type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
+
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+/** The filename user code is compiled under: it is what stack frames show. */
+export function scriptFilename(script: { name: string; version: number }): string {
+  return `script:${script.name}@v${script.version}`;
+}
+
+/**
+ * One isolate holding one script version: a context with the bootstrap runtime and the
+ * script's module. Runs one invocation at a time under host-enforced wall and CPU
+ * watchdogs; any budget kill disposes the isolate (the pool then drops it).
+ */
+export class Sandbox {
+  readonly scriptId: string;
+  readonly version: number;
+  readonly memoryMb: number;
+  readonly code: string;
+  dead = false;
+  busy = false;
+  /** Evicted while busy: disposed when its run ends. */
+  retire = false;
+  lastUsed = Date.now();
+  heapBytes = 0;
+  readonly #isolate: ivm.Isolate;
+  readonly #module: ivm.Module;
+  readonly #begin: Ref;
+  readonly #setModule: Ref;
+  readonly #invoke: Ref;
+  #evaluated = false;
+  #active: InvocationState | null = null;
+  #killReason: KillReason | null = null;
+
+  private constructor(
+    script: ScriptVersionRef,
+    memoryMb: number,
+    isolate: ivm.Isolate,
+    module: ivm.Module,
+    fns: Ref[],
+  ) {
+    this.scriptId = script.id;
+    this.version = script.version;
+    this.code = script.code;
+    this.memoryMb = memoryMb;
+    this.#isolate = isolate;
+    this.#module = module;
+    [this.#begin, this.#setModule, this.#invoke] = fns as [Ref, Ref, Ref];
+  }
+
+  /** Builds the isolate; a script that does not compile or link rejects with a ModuleError. */
+  static async create(script: ScriptVersionRef, memoryMb: number, fetcher: HostFetcher): Promise<Sandbox> {
+    const isolate = new ivm.Isolate({
+      memoryLimit: Math.max(8, memoryMb),
+      // isolated-vm: after this V8 has lost control; the supervisor restarts the process.
+      onCatastrophicError: (msg) => {
+        process.stderr.write(`[executor] catastrophic isolate error: ${msg}\n`);
+        process.abort();
+      },
+    });
+    let self: Sandbox | null = null;
+    const st = (): InvocationState | null => (self === null ? null : self.#active);
+    const logCb = new ivm.Callback((level: unknown, msg: unknown, data: unknown, trunc: unknown) => {
+      st()?.logs.add(level, msg, data, trunc);
+    });
+    const sleepRef = new ivm.Reference((ms: unknown) => {
+      const s = st();
+      if (!s) return never();
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(
+          () => {
+            s.timers.delete(t);
+            resolve();
+          },
+          Math.min(Math.max(0, Number(ms) || 0), 2 ** 31 - 1),
+        );
+        s.timers.add(t);
+      });
+    });
+    const fetchRef = new ivm.Reference(async (req: SandboxFetchRequest) => {
+      const s = st();
+      if (!s) return never();
+      const r = await fetcher(req, s);
+      return st() === s ? r : never(); // answers after the invocation ended are dropped
+    });
+    const randomCb = new ivm.Callback((n: unknown) => new Uint8Array(randomBytes(Math.min(65536, Number(n) || 0))));
+    try {
+      const context = await isolate.createContext();
+      const arr = await context.evalClosure(bootstrapSource(), [logCb, fetchRef, sleepRef, randomCb], {
+        result: { reference: true },
+        timeout: 5000,
+      });
+      const fns = await Promise.all([0, 1, 2].map((i) => arr.get(i, { reference: true }) as Promise<Ref>));
+      let module: ivm.Module;
+      try {
+        module = await isolate.compileModule(script.code, { filename: scriptFilename(script) });
+        await module.instantiate(context, (specifier) => {
+          throw new Error(`import of "${specifier}" is not supported: a script is a single module`);
+        });
+      } catch (e) {
+        throw new ModuleError(e);
+      }
+      self = new Sandbox(script, memoryMb, isolate, module, fns);
+      return self;
+    } catch (e) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  /** Runs one invocation. Never throws: every fault becomes a RunResult. */
+  async run(inv: InvocationRequest, deadline: number, st: InvocationState): Promise<RunResult> {
+    const iso = this.#isolate;
+    const b = inv.budgets;
+    this.#active = st;
+    this.#killReason = null;
+    let cpuLast = 0n;
+    const cpu0 = iso.cpuTime;
+    const readCpu = (): number => {
+      if (!iso.isDisposed) cpuLast = iso.cpuTime - cpu0;
+      return Number(cpuLast) / 1e6;
+    };
+    const wallTimer = setTimeout(() => this.kill("wall_time"), Math.max(0, deadline - Date.now()));
+    let cpuTimer: NodeJS.Timeout | undefined;
+    const cpuCheck = (): void => {
+      const used = readCpu();
+      if (used >= b.cpuTimeMs) this.kill("cpu_time");
+      else cpuTimer = setTimeout(cpuCheck, Math.max(2, Math.min(50, b.cpuTimeMs - used)));
+    };
+    cpuTimer = setTimeout(cpuCheck, Math.max(2, Math.min(50, b.cpuTimeMs)));
+    const extra = { logs: st.logs, fetchLimit: null as string | null, cpuMs: 0 };
+    let result: RunResult;
+    try {
+      const body = inv.request.body;
+      const begin = { env: inv.env, maxLogLines: b.maxLogLines, maxLogBytes: b.maxLogBytes };
+      await this.#begin.apply(undefined, [begin], { arguments: { copy: true } });
+      if (!this.#evaluated) {
+        this.#evaluated = true;
+        try {
+          await this.#module.evaluate();
+        } catch (e) {
+          if (this.#killReason || iso.isDisposed) throw e;
+          this.dead = true; // a module that threw at load stays broken
+          throw new ScriptThrew(e);
+        }
+        const problem = await this.#setModule.apply(undefined, [this.#module.namespace.derefInto()], {
+          result: { copy: true },
+        });
+        if (typeof problem === "string") {
+          this.dead = true;
+          throw new ModuleError(new Error(problem));
+        }
+      }
+      const payload = {
+        executionId: inv.executionId,
+        scriptName: inv.script.name,
+        version: inv.script.version,
+        method: inv.request.method,
+        url: inv.request.url,
+        headers: inv.request.headers,
+        body: body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null,
+        maxResponseBytes: b.maxResponseBytes,
+      };
+      const raw = await this.#invoke.apply(undefined, [payload], {
+        arguments: { copy: true },
+        result: { copy: true, promise: true },
+      });
+      result = { ...toRunResult(raw), ...extra };
+    } catch (e) {
+      result = { ...this.#faultResult(e, b), ...extra };
+    } finally {
+      clearTimeout(wallTimer);
+      clearTimeout(cpuTimer);
+      this.#active = null;
+      st.abort.abort();
+      for (const t of st.timers) clearTimeout(t);
+      st.timers.clear();
+    }
+    result.cpuMs = readCpu();
+    if (this.retire) this.dispose();
+    result.fetchLimit = st.fetchLimit;
+    if (!iso.isDisposed) {
+      if (result.cpuMs > b.cpuTimeMs) this.kill("cpu_time"); // overran between two checks
+      try {
+        const h = iso.getHeapStatisticsSync();
+        this.heapBytes = h.total_heap_size + h.externally_allocated_size;
+        // Close to its limit: retire it rather than let the next request die of it.
+        if (h.used_heap_size + h.externally_allocated_size > this.memoryMb * 1024 * 1024 * 0.9) this.dispose();
+      } catch {
+        this.dead = true;
+      }
+    }
+    if (this.#killReason && result.kind !== "killed")
+      result = { ...killed(this.#killReason, b), ...extra, cpuMs: result.cpuMs, fetchLimit: st.fetchLimit };
+    return result;
+  }
+
+  #faultResult(e: unknown, b: Budgets): RunCore {
+    if (e instanceof ModuleError) return { kind: "module", error: e.serialized };
+    if (e instanceof ScriptThrew) return { kind: "threw", error: e.serialized };
+    this.dead = true;
+    if (this.#killReason) return killed(this.#killReason, b);
+    const msg = e instanceof Error ? e.message : String(e);
+    if (this.#isolate.isDisposed || /memory limit/i.test(msg)) {
+      this.#killReason = "heap";
+      this.dispose();
+      return killed("heap", b);
+    }
+    return { kind: "internal", error: { name: "InternalError", message: `executor fault: ${msg}`, stack: null } };
+  }
+
+  /** Stops whatever runs and frees the isolate. */
+  kill(reason: KillReason): void {
+    if (this.#killReason === null) this.#killReason = reason;
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.dead = true;
+    if (!this.#isolate.isDisposed) {
+      try {
+        this.#isolate.dispose();
+      } catch {
+        // already going away
+      }
+    }
+  }
+}
+
+function killed(reason: KillReason, b: Budgets): { kind: "killed"; reason: KillReason; error: SerializedError } {
+  const message =
+    reason === "wall_time"
+      ? `wall-clock budget of ${b.wallTimeMs} ms exceeded`
+      : reason === "cpu_time"
+        ? `CPU budget of ${b.cpuTimeMs} ms exceeded`
+        : `heap limit of ${b.memoryMb} MB exceeded`;
+  return {
+    kind: "killed",
+    reason,
+    error: { name: reason === "heap" ? "BudgetError" : "TimeoutError", message, stack: null },
+  };
+}
+
+/** Validates what the isolate's invoke returned: it was copied out, but its shape is untrusted. */
+function toRunResult(raw: unknown): RunCore {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const error = asError(r["error"]);
+  switch (r["kind"]) {
+    case "ok": {
+      const status = Number(r["status"]);
+      const headers = Array.isArray(r["headers"])
+        ? (r["headers"] as unknown[][])
+            .filter((h) => Array.isArray(h))
+            .map((h) => [String(h[0]), String(h[1])] as [string, string])
+        : [];
+      const body = r["body"] instanceof Uint8Array ? r["body"] : new Uint8Array(0);
+      if (!Number.isInteger(status) || status < 200 || status > 599) break;
+      return { kind: "ok", response: { status, headers, body } };
+    }
+    case "threw":
+    case "invalid":
+      return { kind: r["kind"], error };
+    case "limit":
+      return { kind: "limit", reason: String(r["reason"]), error };
+  }
+  return {
+    kind: "internal",
+    error: { name: "InternalError", message: "the sandbox returned a malformed result", stack: null },
+  };
+}
+
+function asError(v: unknown): SerializedError {
+  const o = (v ?? {}) as Record<string, unknown>;
+  return {
+    name: typeof o["name"] === "string" ? o["name"] : "Error",
+    message: typeof o["message"] === "string" ? o["message"] : "",
+    stack: typeof o["stack"] === "string" ? o["stack"] : null,
+  };
+}
+
+function hostSideError(e: unknown): SerializedError {
+  // isolated-vm copies an isolate's error into a host Error: only strings are read from it.
+  if (e instanceof Error)
+    return { name: String(e.name), message: String(e.message), stack: typeof e.stack === "string" ? e.stack : null };
+  return { name: "Error", message: String(e), stack: null };
+}
+
+/** The script's module failed to compile, link or expose a usable default export. */
+export class ModuleError extends Error {
+  readonly serialized: SerializedError;
+  constructor(e: unknown) {
+    const s = hostSideError(e);
+    super(s.message);
+    this.serialized = s;
+  }
+}
+
+/** The module threw while it was being evaluated. */
+class ScriptThrew extends Error {
+  readonly serialized: SerializedError;
+  constructor(e: unknown) {
+    const s = hostSideError(e);
+    super(s.message);
+    this.serialized = s;
+  }
+}

@@ -1,0 +1,181 @@
+// biome-ignore-all lint/correctness/noUnusedVariables: bootstrap parts share one closure scope (see bootstrap.ts)
+// Sandbox bootstrap, part 1: text and base64 encodings. Evaluated inside the isolate, in
+// one closure with the other parts (see bootstrap.ts); nothing here touches the host.
+
+function utf8Encode(input) {
+  const str = String(input);
+  const out = new Uint8Array(str.length * 3);
+  let n = 0;
+  for (let i = 0; i < str.length; i++) {
+    let c = str.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length) {
+      const d = str.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      } else c = 0xfffd;
+    } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) out[n++] = c;
+    else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 63);
+    } else if (c < 0x10000) {
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 63);
+      out[n++] = 0x80 | (c & 63);
+    } else {
+      out[n++] = 0xf0 | (c >> 18);
+      out[n++] = 0x80 | ((c >> 12) & 63);
+      out[n++] = 0x80 | ((c >> 6) & 63);
+      out[n++] = 0x80 | (c & 63);
+    }
+  }
+  return out.slice(0, n);
+}
+
+function utf8Decode(bytes, fatal) {
+  const units = [];
+  let out = "";
+  const flush = () => {
+    out += StringFromCharCode.apply(null, units);
+    units.length = 0;
+  };
+  const bad = () => {
+    if (fatal) throw new TypeError("The encoded data was not valid UTF-8");
+    units.push(0xfffd);
+  };
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    let need = 0;
+    let cp = 0;
+    let min = 0;
+    if (b < 0x80) {
+      units.push(b);
+      i++;
+    } else {
+      if (b >= 0xc2 && b <= 0xdf) [need, cp, min] = [1, b & 0x1f, 0x80];
+      else if (b >= 0xe0 && b <= 0xef) [need, cp, min] = [2, b & 0x0f, 0x800];
+      else if (b >= 0xf0 && b <= 0xf4) [need, cp, min] = [3, b & 0x07, 0x10000];
+      else {
+        bad();
+        i++;
+        continue;
+      }
+      let j = 1;
+      for (; j <= need; j++) {
+        const x = bytes[i + j];
+        if (x === undefined || (x & 0xc0) !== 0x80) break;
+        cp = (cp << 6) | (x & 0x3f);
+      }
+      if (j <= need || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        bad();
+        i += j > 1 ? j : 1;
+        continue;
+      }
+      i += need + 1;
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+      } else units.push(cp);
+    }
+    if (units.length > 8192) flush();
+  }
+  flush();
+  return out;
+}
+
+/** Any BufferSource as a Uint8Array view (no copy). */
+function toBytes(input) {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  throw new TypeError("Expected an ArrayBuffer or an ArrayBufferView");
+}
+
+class TextEncoder {
+  get encoding() {
+    return "utf-8";
+  }
+  encode(input = "") {
+    return utf8Encode(input);
+  }
+  encodeInto(input, dest) {
+    const bytes = utf8Encode(input);
+    const n = Math.min(bytes.length, dest.length);
+    dest.set(bytes.subarray(0, n));
+    return { read: String(input).length, written: n };
+  }
+}
+
+class TextDecoder {
+  #fatal;
+  #ignoreBOM;
+  constructor(label = "utf-8", options = {}) {
+    const l = String(label).trim().toLowerCase();
+    if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
+      throw new RangeError(`The "${label}" encoding is not supported (only utf-8)`);
+    }
+    this.#fatal = Boolean(options.fatal);
+    this.#ignoreBOM = Boolean(options.ignoreBOM);
+  }
+  get encoding() {
+    return "utf-8";
+  }
+  get fatal() {
+    return this.#fatal;
+  }
+  get ignoreBOM() {
+    return this.#ignoreBOM;
+  }
+  decode(input) {
+    if (input === undefined) return "";
+    let bytes = toBytes(input);
+    if (!this.#ignoreBOM && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    return utf8Decode(bytes, this.#fatal);
+  }
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+function btoa(input) {
+  const s = String(input);
+  let out = "";
+  for (let i = 0; i < s.length; i += 3) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    if (a > 255 || b > 255 || c > 255) throw new DOMException("Invalid character", "InvalidCharacterError");
+    const n = (a << 16) | ((b || 0) << 8) | (c || 0);
+    out += B64[n >> 18] + B64[(n >> 12) & 63];
+    out += i + 1 < s.length ? B64[(n >> 6) & 63] : "=";
+    out += i + 2 < s.length ? B64[n & 63] : "=";
+  }
+  return out;
+}
+
+function atob(input) {
+  let s = String(input).replace(/[\t\n\f\r ]/g, "");
+  if (s.length % 4 === 0) s = s.replace(/==?$/, "");
+  if (s.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(s)) {
+    throw new DOMException("The string to be decoded is not correctly encoded.", "InvalidCharacterError");
+  }
+  let out = "";
+  let buf = 0;
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    buf = (buf << 6) | B64.indexOf(s[i]);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += StringFromCharCode((buf >> bits) & 255);
+    }
+  }
+  return out;
+}
+
+class DOMException extends Error {
+  constructor(message = "", name = "Error") {
+    super(message);
+    Object.defineProperty(this, "name", { value: name, configurable: true, writable: true });
+  }
+}
