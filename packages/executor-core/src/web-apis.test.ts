@@ -1,0 +1,228 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InProcessExecutor } from "./in-process-executor.ts";
+import { bodyText, header, run } from "./test-support.ts";
+
+let ex: InProcessExecutor;
+let server: Server;
+let port = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      if (req.url === "/redirect") return void res.writeHead(302, { location: "/echo" }).end();
+      if (req.url === "/big") return void res.end(Buffer.alloc(200_000, 1));
+      res.setHeader("content-type", "application/json");
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          body: Buffer.concat(chunks).toString(),
+          h: req.headers["x-test"] ?? null,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as AddressInfo).port;
+  ex = new InProcessExecutor({ fetchAllowHosts: [`127.0.0.1:${port}`] });
+});
+afterAll(async () => {
+  await ex.close();
+  await new Promise((r) => server.close(r));
+});
+
+describe("web APIs inside the sandbox", () => {
+  it("req.json(), headers (case-insensitive), searchParams, Response.json", async () => {
+    const o = await run(
+      ex,
+      `export default async (req: Request) => {
+        const body = await req.json();
+        const u = new URL(req.url);
+        return Response.json({ body, ct: req.headers.get("CONTENT-TYPE"), q: u.searchParams.get("q"), m: req.method, path: u.pathname }, { status: 201 });
+      }`,
+      {
+        method: "POST",
+        url: "https://h.test/a/b?q=hi%20there",
+        headers: [["Content-Type", "application/json"]],
+        body: '{"a":[1,2]}',
+      },
+    );
+    expect(o.status).toBe("success");
+    expect(o.response?.status).toBe(201);
+    expect(header(o, "content-type")).toBe("application/json");
+    expect(JSON.parse(bodyText(o))).toEqual({
+      body: { a: [1, 2] },
+      ct: "application/json",
+      q: "hi there",
+      m: "POST",
+      path: "/a/b",
+    });
+  });
+
+  it("req.text(), new Response(body, {status, headers}), Headers iteration sorted and combined", async () => {
+    const o = await run(
+      ex,
+      `export default async (req) => {
+        const h = new Headers([["B", "2"], ["a", "1"], ["b", "3"]]);
+        return new Response("got " + (await req.text()), { status: 418, headers: { "X-List": JSON.stringify([...h]) } });
+      }`,
+      { method: "PUT", body: "héllo wörld" },
+    );
+    expect(o.response?.status).toBe(418);
+    expect(bodyText(o)).toBe("got héllo wörld");
+    expect(JSON.parse(header(o, "x-list") ?? "")).toEqual([
+      ["a", "1"],
+      ["b", "2, 3"],
+    ]);
+    expect(header(o, "content-type")).toBe("text/plain;charset=UTF-8");
+  });
+
+  it("Response.redirect, string → text/plain, undefined → 204, value → JSON", async () => {
+    const r = await run(ex, `export default () => Response.redirect("https://example.com/x", 301)`);
+    expect([r.response?.status, header(r, "location")]).toEqual([301, "https://example.com/x"]);
+    const s = await run(ex, `export default () => "plain"`, { id: "s" });
+    expect([header(s, "content-type"), bodyText(s)]).toEqual(["text/plain;charset=UTF-8", "plain"]);
+    const u = await run(ex, `export default () => undefined`, { id: "u" });
+    expect([u.response?.status, u.response?.body.byteLength]).toEqual([204, 0]);
+    const j = await run(ex, `export default () => [1, "two", { three: 3 }]`, { id: "j" });
+    expect([header(j, "content-type"), bodyText(j)]).toEqual(["application/json", '[1,"two",{"three":3}]']);
+  });
+
+  it("binary bodies survive byte for byte", async () => {
+    const input = new Uint8Array(256 * 4).map((_, i) => i % 256);
+    const o = await run(
+      ex,
+      `export default async (req) => {
+        const b = new Uint8Array(await req.arrayBuffer());
+        return new Response(b.map((x) => 255 - x), { headers: { "content-type": "application/octet-stream" } });
+      }`,
+      { method: "POST", body: input },
+    );
+    expect(Array.from(o.response?.body ?? [])).toEqual(Array.from(input.map((x) => 255 - x)));
+  });
+
+  it("TextEncoder/TextDecoder round-trip UTF-8, atob/btoa, structuredClone, crypto", async () => {
+    const o = await run(
+      ex,
+      `export default () => {
+        const s = "héllo 👋 世界";
+        const bytes = new TextEncoder().encode(s);
+        const clone = structuredClone({ d: new Date(0), m: new Map([[1, { x: 1 }]]) });
+        const uuid = crypto.randomUUID();
+        const rnd = crypto.getRandomValues(new Uint8Array(8));
+        return { len: bytes.length, back: new TextDecoder().decode(bytes), b64: btoa("hi!"), raw: atob("aGkh"),
+          clone: clone.m.get(1).x, date: clone.d instanceof Date, uuid: /^[0-9a-f-]{36}$/.test(uuid), rnd: rnd.length };
+      }`,
+    );
+    expect(JSON.parse(bodyText(o))).toEqual({
+      len: 18,
+      back: "héllo 👋 世界",
+      b64: "aGkh",
+      raw: "hi!",
+      clone: 1,
+      date: true,
+      uuid: true,
+      rnd: 8,
+    });
+  });
+
+  it("URL parsing and URLSearchParams", async () => {
+    const o = await run(
+      ex,
+      `export default () => {
+        const u = new URL("../c/./d?x=1&y=a+b#frag", "https://User:pw@Example.COM:443/a/b/");
+        u.searchParams.append("z", "é&");
+        const p = new URLSearchParams({ a: "1", b: "two words" });
+        return { href: u.href, host: u.host, origin: u.origin, y: u.searchParams.get("y"), p: p.toString(), can: URL.canParse("nope") };
+      }`,
+    );
+    expect(JSON.parse(bodyText(o))).toEqual({
+      href: "https://User:pw@example.com/a/c/d?x=1&y=a+b&z=%C3%A9%26#frag",
+      host: "example.com",
+      origin: "https://example.com",
+      y: "a b",
+      p: "a=1&b=two+words",
+      can: false,
+    });
+  });
+
+  it("module-level state persists across warm calls; export default { fetch(req, env, ctx) }", async () => {
+    const src = `let n = 0; export default { async fetch(req, env, ctx) { n++; return { n, secret: env.SECRET, same: env === globalThis.env, id: ctx.executionId.length > 0 }; } };`;
+    const a = await run(ex, src, { id: "counter", env: { SECRET: "s3" } });
+    const b = await run(ex, src, { id: "counter", env: { SECRET: "s3" } });
+    expect(JSON.parse(bodyText(a))).toEqual({ n: 1, secret: "s3", same: true, id: true });
+    expect(JSON.parse(bodyText(b)).n).toBe(2);
+  });
+
+  it("env is read-only", async () => {
+    const o = await run(
+      ex,
+      `export default () => { let threw = false; try { env.A = "x"; } catch (e) { threw = e instanceof TypeError; } let reassigned = true; try { globalThis.env = {}; } catch { reassigned = false; } return { threw, a: env.A, reassigned: reassigned && env.A !== "1" }; }`,
+      { env: { A: "1" } },
+    );
+    expect(JSON.parse(bodyText(o))).toEqual({ threw: true, a: "1", reassigned: false });
+  });
+
+  it("console.* and log.* are captured as structured entries", async () => {
+    const o = await run(
+      ex,
+      `export default () => { console.log("a", 1, { b: 2 }); console.warn("w"); log.error("failed", { code: 7 }); log.debug("d"); return "ok"; }`,
+    );
+    expect(o.logs.map((l) => [l.level, l.message, l.data])).toEqual([
+      ["info", 'a 1 {"b":2}', undefined],
+      ["warn", "w", undefined],
+      ["error", "failed", { code: 7 }],
+      ["debug", "d", undefined],
+    ]);
+    expect(o.logs.every((l) => typeof l.ts === "number")).toBe(true);
+  });
+
+  it("errors carry name, message and a stack pointing into the TypeScript source", async () => {
+    const src = `type T = { a: number };\n\nexport default async function (req: Request) {\n  const t: T = { a: 1 };\n  throw new RangeError("bad " + t.a);\n}\n`;
+    const o = await run(ex, src, { name: "stacky", version: 3 });
+    expect([o.status, o.reason, o.error?.name, o.error?.message]).toEqual([
+      "error",
+      "script_threw",
+      "RangeError",
+      "bad 1",
+    ]);
+    expect(o.error?.stack).toContain("script:stacky@v3:5:9");
+    expect(o.error?.stack).not.toContain("isolated-vm");
+  });
+
+  it("timers work inside the wall budget", async () => {
+    const o = await run(
+      ex,
+      `export default async () => { const order = []; const id = setTimeout(() => order.push("never"), 5); clearTimeout(id); await new Promise((r) => setTimeout(() => { order.push("t"); r(); }, 10)); return order; }`,
+    );
+    expect(bodyText(o)).toBe('["t"]');
+  });
+
+  it("fetch to an allow-listed local server: JSON, POST body, redirects, byte cap", async () => {
+    const o = await run(
+      ex,
+      `export default async () => {
+        const a = await (await fetch("http://127.0.0.1:${port}/echo", { method: "POST", body: "payload", headers: { "X-Test": "yes" } })).json();
+        const r = await fetch("http://127.0.0.1:${port}/redirect");
+        return { a, redirected: r.redirected, url: r.url, status: r.status, m: (await r.json()).method };
+      }`,
+      { budgets: { maxFetches: 5 } },
+    );
+    expect(JSON.parse(bodyText(o))).toEqual({
+      a: { method: "POST", url: "/echo", body: "payload", h: "yes" },
+      redirected: true,
+      url: `http://127.0.0.1:${port}/echo`,
+      status: 200,
+      m: "GET",
+    });
+    const big = await run(
+      ex,
+      `export default async () => { await fetch("http://127.0.0.1:${port}/big"); return "read"; }`,
+    );
+    expect([big.status, big.reason]).toEqual(["budget_exceeded", "fetch_limit"]);
+  });
+});
