@@ -37,6 +37,11 @@ describe("compileScript", () => {
     expect(compileError(`export default async () => import("zz");`).message).toMatch(/dynamic import\(\) of "zz"/);
   });
 
+  it("rejects top-level await with its position", () => {
+    const e = compileError(`const x = 1;\nconst v = await Promise.resolve(1);\nexport default () => v;`);
+    expect(e.message).toMatch(/top-level await is not supported.*\(line 2, column 11\)$/);
+  });
+
   it("rejects a module without a default export", () => {
     expect(compileError(`export const handler = () => 1;`).message).toMatch(/no default export/);
   });

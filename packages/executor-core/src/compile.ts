@@ -1,5 +1,5 @@
 import { PiCloudError } from "@picloud/shared";
-import { buildSync, type Message, transformSync } from "esbuild";
+import { buildSync, type Message, type Metafile, transformSync } from "esbuild";
 
 /** Options of {@link compileScript}. */
 export interface CompileOptions {
@@ -25,8 +25,8 @@ function esbuildErrors(e: unknown): Message[] | null {
  * Compiles a saved script (TypeScript or JavaScript) to the ES module the executor runs:
  * types stripped by esbuild, an inline source map appended so that error stacks point
  * into the source as saved. Throws a `bad_request` PiCloudError on a syntax error (with
- * line and 1-based column), on any import (scripts are single modules), and when the
- * module has no default export.
+ * line and 1-based column), on any import (scripts are single modules), on top-level
+ * await, and when the module has no default export.
  */
 export function compileScript(source: string, opts: CompileOptions = {}): { code: string } {
   const sourcefile = opts.filename ?? "script.ts";
@@ -47,16 +47,29 @@ export function compileScript(source: string, opts: CompileOptions = {}): { code
   }
   // A second pass only to learn the module's imports and exports: every import is
   // marked external so nothing is resolved from disk.
-  const meta = buildSync({
-    stdin: { contents: source, loader: "ts", sourcefile },
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    external: ["*"],
-    metafile: true,
-    logLevel: "silent",
-  }).metafile;
+  // Top-level await is refused here: isolated-vm does not wait for a module's async
+  // evaluation, so its exports would not be ready when the first request arrives.
+  let meta: Metafile;
+  try {
+    meta = buildSync({
+      stdin: { contents: source, loader: "ts", sourcefile },
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "neutral",
+      external: ["*"],
+      metafile: true,
+      logLevel: "silent",
+      supported: { "top-level-await": false },
+    }).metafile;
+  } catch (e) {
+    const errors = esbuildErrors(e);
+    if (!errors) throw e;
+    const tla = errors.find((m) => /top-level await/i.test(m.text));
+    if (!tla) throw syntaxError(errors);
+    const err = syntaxError([{ ...tla, text: "top-level await is not supported: await inside the handler instead" }]);
+    throw err;
+  }
   const imports = Object.values(meta.inputs).flatMap((i) => i.imports);
   const first = imports[0];
   if (first) {

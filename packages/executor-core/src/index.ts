@@ -5,6 +5,13 @@ export { InProcessExecutor, type InProcessExecutorOptions } from "./in-process-e
 export { embeddedV4, isBlockedAddress } from "./ip-policy.ts";
 export type { PoolOptions } from "./pool.ts";
 export { ProcessExecutor, type ProcessExecutorOptions } from "./process-executor.ts";
+export {
+  type ExecutorAddress,
+  formatExecutorAddress,
+  parseExecutorAddress,
+  RemoteExecutor,
+  type RemoteExecutorOptions,
+} from "./remote-executor.ts";
 export { type RpcClientOptions, RpcExecutorClient } from "./rpc/client.ts";
 export { MAX_FRAME_BYTES, type RpcMessage, type WireError } from "./rpc/frames.ts";
 export { serveExecutor } from "./rpc/server.ts";

@@ -17,6 +17,8 @@ export interface ProcessExecutorOptions extends InProcessExecutorOptions {
   graceMs?: number;
   /** Where the child's stdout/stderr go. Default "inherit". */
   stdio?: "inherit" | "ignore";
+  /** The child's entry module (for a bundled build). Default: this package's child-main.ts. */
+  childEntry?: string;
 }
 
 const CHILD_MAIN = fileURLToPath(new URL("./child-main.ts", import.meta.url));
@@ -50,10 +52,20 @@ export class ProcessExecutor implements Executor {
   }
 
   #spawn(): void {
-    const { childHeapMb = 512, stdio = "inherit", maxRssMb: _r, graceMs: _g, ...childOpts } = this.#opts;
-    const child = spawn(process.execPath, ["--no-node-snapshot", `--max-old-space-size=${childHeapMb}`, CHILD_MAIN], {
+    const {
+      childHeapMb = 512,
+      stdio = "inherit",
+      maxRssMb: _r,
+      graceMs: _g,
+      childEntry = CHILD_MAIN,
+      ...childOpts
+    } = this.#opts;
+    // A minimal environment: the child needs no secrets of the parent (database URLs etc.).
+    const env: Record<string, string> = { PICLOUD_EXECUTOR_OPTIONS: JSON.stringify(childOpts) };
+    for (const k of ["PATH", "TZ", "LANG", "HOME"]) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+    const child = spawn(process.execPath, ["--no-node-snapshot", `--max-old-space-size=${childHeapMb}`, childEntry], {
       stdio: ["ignore", stdio, stdio, "pipe"],
-      env: { ...process.env, PICLOUD_EXECUTOR_OPTIONS: JSON.stringify(childOpts) },
+      env,
     });
     const channel = child.stdio[3] as Duplex;
     let gone = (): void => {};

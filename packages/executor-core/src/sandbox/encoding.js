@@ -2,19 +2,30 @@
 // Sandbox bootstrap, part 1: text and base64 encodings. Evaluated inside the isolate, in
 // one closure with the other parts (see bootstrap.ts); nothing here touches the host.
 
+/** Code point at `i` with lone surrogates as U+FFFD, and how many UTF-16 units it used. */
+function codePointAt(str, i) {
+  const c = str.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length) {
+    const d = str.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+  }
+  return c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
+}
+
 function utf8Encode(input) {
   const str = String(input);
-  const out = new Uint8Array(str.length * 3);
+  // Exact size first: a large response must not cost three times its size in the heap.
+  let size = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = codePointAt(str, i);
+    size += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (c >= 0x10000) i++;
+  }
+  const out = new Uint8Array(size);
   let n = 0;
   for (let i = 0; i < str.length; i++) {
-    let c = str.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length) {
-      const d = str.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      } else c = 0xfffd;
-    } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    const c = codePointAt(str, i);
+    if (c >= 0x10000) i++;
     if (c < 0x80) out[n++] = c;
     else if (c < 0x800) {
       out[n++] = 0xc0 | (c >> 6);
@@ -30,7 +41,7 @@ function utf8Encode(input) {
       out[n++] = 0x80 | (c & 63);
     }
   }
-  return out.slice(0, n);
+  return out;
 }
 
 function utf8Decode(bytes, fatal) {
