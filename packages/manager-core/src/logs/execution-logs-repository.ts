@@ -57,6 +57,7 @@ export interface ScriptRunStats {
 }
 
 const t = executionLogs;
+const idDescNullsLast = sql`${t.id} desc nulls last`;
 
 /** Columns of a list row: bodies and captured logs left out (their sizes stay). */
 const summaryColumns = {
@@ -160,7 +161,10 @@ export class ExecutionLogsRepository {
       .select({ pageId: sql<string>`${t.id}`.as("page_id") })
       .from(t)
       .where(and(...conds))
-      .orderBy(desc(t.id))
+      // NULLS LAST as in the indexes (drizzle-kit made them `id DESC NULLS LAST`): a plain
+      // `id DESC` means NULLS FIRST, which only a backward primary-key scan provides, and
+      // the planner would then walk the primary key filtering by script.
+      .orderBy(idDescNullsLast)
       .limit(limit + 1)
       .offset(offset)
       .as("page");
@@ -208,27 +212,13 @@ export class ExecutionLogsRepository {
     const ids = [...new Set(scriptIds.filter(isUuid).map((s) => s.toLowerCase()))];
     for (const id of scriptIds) out.set(id, { lastRun: null, runs24h: 0, errors24h: 0 });
     if (ids.length === 0) return out;
-    const bound = uuidLowerBound(dateBound("since", since) ?? 0);
-    const idArray = `{${ids.join(",")}}`;
-    const bad = `{${NON_SUCCESS.join(",")}}`;
     const rows = await this.#rows<{
       script_id: string;
       last_status: ExecutionStatus | null;
       last_at: number | string | null;
       runs: number;
       errors: number;
-    }>(sql`
-      select s.id::text as script_id, l.status as last_status,
-        (extract(epoch from l.created_at) * 1000)::float8 as last_at,
-        (select count(*) from execution_logs e
-          where e.script_id = s.id and e.id >= ${bound}::uuid)::int as runs,
-        (select count(*) from execution_logs e
-          where e.script_id = s.id and e.status = any(${bad}::text[]) and e.id >= ${bound}::uuid)::int as errors
-      from unnest(${idArray}::uuid[]) as s(id)
-      left join lateral (
-        select e.status, e.created_at from execution_logs e
-        where e.script_id = s.id order by e.id desc limit 1
-      ) l on true`);
+    }>(this.statsQuery(ids, since));
     const byLower = new Map(rows.map((r) => [r.script_id, r]));
     for (const id of scriptIds) {
       const r = byLower.get(id.toLowerCase());
@@ -246,21 +236,51 @@ export class ExecutionLogsRepository {
   }
 
   /**
+   * The query `statsForScripts` runs (for EXPLAIN in tests).
+   * @internal
+   */
+  statsQuery(scriptIds: readonly string[], since: Date): SQL {
+    const bound = uuidLowerBound(dateBound("since", since) ?? 0);
+    const idArray = `{${scriptIds.filter(isUuid).join(",")}}`;
+    const bad = `{${NON_SUCCESS.join(",")}}`;
+    return sql`
+      select s.id::text as script_id, l.status as last_status,
+        (extract(epoch from l.created_at) * 1000)::float8 as last_at,
+        (select count(*) from execution_logs e
+          where e.script_id = s.id and e.id >= ${bound}::uuid)::int as runs,
+        (select count(*) from execution_logs e
+          where e.script_id = s.id and e.status = any(${bad}::text[]) and e.id >= ${bound}::uuid)::int as errors
+      from unnest(${idArray}::uuid[]) as s(id)
+      left join lateral (
+        select e.status, e.created_at from execution_logs e
+        where e.script_id = s.id order by e.id desc nulls last limit 1
+      ) l on true`;
+  }
+
+  /**
    * Deletes one batch (at most `batchSize` rows) of executions made before `cutoff`,
    * oldest first, by primary-key range `id < uuid(cutoff)`. Resolves to the rows deleted;
    * call again until it answers less than `batchSize` (see `RetentionJob`).
    */
   async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const rows = await this.#rows<{ n: number }>(this.deleteQuery(cutoff, batchSize));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * The statement `deleteOlderThan` runs (for EXPLAIN in tests).
+   * @internal
+   */
+  deleteQuery(cutoff: Date, batchSize: number): SQL {
     const n = Math.max(1, Math.trunc(batchSize));
-    const bound = uuidLowerBound(cutoff.getTime());
-    const rows = await this.#rows<{ n: number }>(sql`
+    const bound = uuidLowerBound(dateBound("until", cutoff) ?? 0);
+    return sql`
       with doomed as (
         select id from execution_logs where id < ${bound}::uuid order by id limit ${n}
       ), del as (
         delete from execution_logs where id in (select id from doomed) returning 1
       )
-      select count(*)::int as n from del`);
-    return Number(rows[0]?.n ?? 0);
+      select count(*)::int as n from del`;
   }
 
   async #rows<T>(query: SQL): Promise<T[]> {
