@@ -3,6 +3,10 @@ import type { ChangeFeed, ResolvedScript, ScriptSourceProvider } from "@picloud/
 /**
  * Current versions kept in memory, keyed by id and by name, dropped the moment a change
  * notice arrives. A short TTL bounds staleness should a notice ever be missed.
+ *
+ * When the source fails (the control plane is unreachable in cluster mode), an expired
+ * entry is served as it is rather than failing the request, and the source is asked again
+ * only after `retryMs`; entries dropped by a notice are never served stale.
  */
 export class ScriptCache {
   readonly #source: ScriptSourceProvider;
@@ -12,6 +16,8 @@ export class ScriptCache {
   /** Bumped on each notice so a lookup that raced a change does not store stale data. */
   #epoch = 0;
   readonly #onChange: (scriptId: string, version: number | null) => void;
+  readonly #retryMs: number;
+  #staleServed = 0;
 
   constructor(opts: {
     source: ScriptSourceProvider;
@@ -20,7 +26,10 @@ export class ScriptCache {
     max?: number;
     /** Told about each change (the orchestrator evicts old isolates). */
     onChange?: (scriptId: string, version: number | null) => void;
+    /** After a failed lookup, a stale entry is served for this long before the source is asked again (default 1 s). */
+    retryMs?: number;
   }) {
+    this.#retryMs = opts.retryMs ?? 1000;
     this.#source = opts.source;
     this.#ttlMs = opts.ttlMs ?? 30_000;
     this.#max = opts.max ?? 10_000;
@@ -36,7 +45,19 @@ export class ScriptCache {
     const hit = this.#entries.get(idOrName);
     if (hit && Date.now() - hit.at < this.#ttlMs) return hit.script;
     const epoch = this.#epoch;
-    const script = await this.#source.getCurrent(idOrName);
+    let script: ResolvedScript | null;
+    try {
+      script = await this.#source.getCurrent(idOrName);
+    } catch (err) {
+      // Still the same entry (no notice dropped it meanwhile): serve it stale.
+      if (hit && this.#entries.get(idOrName) === hit) {
+        this.#staleServed++;
+        hit.at = Math.max(hit.at, Date.now() - this.#ttlMs + this.#retryMs);
+        return hit.script;
+      }
+      throw err;
+    }
+    if (!script && hit && this.#entries.get(idOrName) === hit) this.#forget(hit.script.id, hit.script.name);
     if (script && epoch === this.#epoch) {
       if (this.#entries.size >= this.#max) this.#entries.clear();
       const entry = { script, at: Date.now() };
@@ -51,6 +72,20 @@ export class ScriptCache {
     this.#entries.delete(id);
     this.#entries.delete(name);
     if (e) this.#entries.delete(e.script.name);
+  }
+
+  /**
+   * Marks every entry expired (notices may have been missed: the change stream came back):
+   * the next lookups ask the source, and the entries stay only as a fallback for when it fails.
+   */
+  invalidateAll(): void {
+    this.#epoch++;
+    for (const e of this.#entries.values()) e.at = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Lookups answered with an expired entry because the source failed. */
+  get staleServed(): number {
+    return this.#staleServed;
   }
 
   size(): number {

@@ -1,0 +1,241 @@
+import { compileScript } from "@picloud/executor-core";
+import {
+  type AppEnv,
+  createLogger,
+  installMethodNotAllowed,
+  type Logger,
+  Metrics,
+  notFound,
+  onError,
+  PICLOUD_VERSION,
+  requestContext,
+  systemRoutes,
+} from "@picloud/http";
+import { drainAndExit, installGracefulShutdown, type Listening, listen } from "@picloud/http/node";
+import {
+  AdminAuth,
+  clusterRoutes,
+  type Database,
+  ExecutionFeed,
+  ExecutionLogsRepository,
+  InvokeKeys,
+  loadOrCreateKey,
+  managerApi,
+  openDatabase,
+  PgChangeFeed,
+  RetentionJob,
+  ScriptService,
+  SecretBox,
+} from "@picloud/manager-core";
+import { budgetsFromEnv, EnvError, PiCloudError } from "@picloud/shared";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { loadManagerEnv, type ManagerEnv } from "./env.ts";
+
+export interface ManagerServices {
+  env: ManagerEnv;
+  logger: Logger;
+  metrics: Metrics;
+  database: Database;
+  auth: AdminAuth;
+  generatedAdminToken: string | null;
+  scripts: ScriptService;
+  keys: InvokeKeys;
+  logs: ExecutionLogsRepository;
+  feed: ExecutionFeed;
+  changes: PgChangeFeed;
+  /** Aborted when the drain starts: open change streams end. */
+  shutdown: AbortController;
+  close(): Promise<void>;
+}
+
+export async function createManagerServices(
+  env: ManagerEnv,
+  dataDir: string,
+  o: { logger?: Logger } = {},
+): Promise<ManagerServices> {
+  const logger =
+    o.logger ?? createLogger({ name: "picloud-manager", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
+  const { ceilings } = budgetsFromEnv(env as unknown as Record<string, unknown>);
+  const metrics = new Metrics();
+  const database = await openDatabase({ url: env.DATABASE_URL, maxConnections: env.PICLOUD_DB_MAX_CONNECTIONS });
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  const changes = new PgChangeFeed({ url: env.DATABASE_URL, logger });
+  await changes.start();
+  const { auth, generated } = await AdminAuth.init(database.db, env.PICLOUD_ADMIN_TOKEN);
+  const secrets = new SecretBox(loadOrCreateKey(env.PICLOUD_ENCRYPTION_KEY, dataDir));
+  const scripts = new ScriptService({
+    db: database.db,
+    compile: compileScript,
+    secrets,
+    ceilings,
+    // Committed changes go through PostgreSQL NOTIFY to every subscriber (orchestrators via SSE).
+    publish: (n) => void changes.publish(n),
+  });
+  const keys = new InvokeKeys(database.db);
+  const logs = new ExecutionLogsRepository(database.db);
+  const feed = new ExecutionFeed();
+  const retention = new RetentionJob({
+    repository: logs,
+    maxAgeMs: env.PICLOUD_LOG_RETENTION_DAYS * 24 * 3600 * 1000,
+    logger,
+  });
+  retention.start();
+  const shutdown = new AbortController();
+  metrics.gauge("picloud_change_feed", "Script change notices (PostgreSQL LISTEN/NOTIFY).", () => changes.stats());
+  return {
+    env,
+    logger,
+    metrics,
+    database,
+    auth,
+    generatedAdminToken: generated,
+    scripts,
+    keys,
+    logs,
+    feed,
+    changes,
+    shutdown,
+    async close() {
+      shutdown.abort();
+      await retention.stop();
+      await changes.close().catch((err: unknown) => logger.error({ err }, "change feed close failed"));
+      await database.close();
+    },
+  };
+}
+
+/** The manager's HTTP app: system routes, the manager API (dashboard, CLI) and the cluster routes. */
+export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use("*", requestContext(s.logger));
+  const batches = { received: 0, rows: 0, inserted: 0 };
+  const cluster = clusterRoutes({
+    token: s.env.PICLOUD_CLUSTER_TOKEN,
+    scripts: s.scripts,
+    keys: s.keys,
+    auth: s.auth,
+    logs: s.logs,
+    feed: s.feed,
+    changes: s.changes,
+    shutdown: s.shutdown.signal,
+    logger: s.logger,
+    onBatch: (rows, inserted) => {
+      batches.received++;
+      batches.rows += rows;
+      batches.inserted += inserted;
+    },
+  });
+  s.metrics.gauge("picloud_cluster_log_batches", "Execution-log batches received from orchestrators.", () => ({
+    ...batches,
+  }));
+  s.metrics.gauge("picloud_cluster_change_streams", "Orchestrators following the change stream.", () => ({
+    open: cluster.state.streams,
+  }));
+  app.route(
+    "/",
+    systemRoutes({
+      info: { service: "picloud-manager", version: PICLOUD_VERSION, mode: "cluster", nodeId: s.env.PICLOUD_NODE_ID },
+      checks: { database: () => s.database.ping() },
+      draining: o.draining,
+      metrics: s.metrics,
+    }),
+  );
+  app.use(
+    "/api/scripts/*",
+    bodyLimit({
+      maxSize: 2 * 1024 * 1024,
+      onError: () => {
+        throw new PiCloudError("payload_too_large", "request body is over 2 MiB");
+      },
+    }),
+  );
+  const api = managerApi({
+    auth: s.auth,
+    scripts: s.scripts,
+    keys: s.keys,
+    logs: s.logs,
+    stats: (ids) => s.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
+    feed: s.feed,
+    secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+  });
+  app.get("/openapi.json", (c) =>
+    c.json(
+      api.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: { title: "PiCloud manager", version: PICLOUD_VERSION },
+      }),
+    ),
+  );
+  app.route("/", cluster);
+  app.route("/", api);
+  // Invocations are the orchestrators' job: say so instead of a bare 404.
+  app.all("/api/execute/*", () => {
+    throw new PiCloudError(
+      "not_found",
+      "this is picloud-manager: invoke scripts through an orchestrator (Caddy routes /api/execute/* there)",
+    );
+  });
+  installMethodNotAllowed(app);
+  return app;
+}
+
+export interface RunningManager {
+  services: ManagerServices;
+  listening: Listening;
+  stop(): Promise<void>;
+}
+
+export async function startManager(
+  source: Record<string, string | undefined> = process.env,
+  opts: { installSignals?: boolean; logger?: Logger } = {},
+): Promise<RunningManager> {
+  const { env, warnings, dataDir } = loadManagerEnv(source);
+  const services = await createManagerServices(env, dataDir, opts);
+  const { logger } = services;
+  for (const w of warnings) logger.warn(w);
+  let draining = false;
+  const app = buildManagerApp(services, { draining: () => draining });
+  const listening = await listen(app, { port: env.PORT, host: env.HOST });
+  logger.info({ url: listening.url }, "picloud-manager is listening");
+  if (services.generatedAdminToken) {
+    process.stderr.write(
+      `\n  PiCloud admin token (shown once, store it now):\n\n    ${services.generatedAdminToken}\n\n`,
+    );
+  }
+  const shutdown = {
+    servers: [listening.server],
+    logger,
+    onDrainStart: () => {
+      draining = true;
+      // Change streams never end by themselves: end them so the server can close.
+      services.shutdown.abort();
+    },
+    cleanup: () => services.close(),
+    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+  };
+  if (opts.installSignals) installGracefulShutdown(shutdown);
+  return { services, listening, stop: () => drainAndExit({ ...shutdown, exit: () => {} }, "stop") };
+}
+
+export async function main(): Promise<void> {
+  try {
+    await startManager(process.env, { installSignals: true });
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`picloud-manager: ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(
+      `picloud-manager: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
+    );
+    process.exit(1);
+  }
+}

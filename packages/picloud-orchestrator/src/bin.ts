@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from "./orchestrator.ts";
+
+await main();

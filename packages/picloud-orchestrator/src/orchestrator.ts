@@ -1,0 +1,235 @@
+import { RemoteExecutor } from "@picloud/executor-core";
+import {
+  type AppEnv,
+  createLogger,
+  installMethodNotAllowed,
+  type Logger,
+  Metrics,
+  notFound,
+  onError,
+  PICLOUD_VERSION,
+  requestContext,
+  systemRoutes,
+} from "@picloud/http";
+import { drainAndExit, installGracefulShutdown, type Listening, listen } from "@picloud/http/node";
+import { bearer, PostgresExecutionLogSink, SESSION_COOKIE } from "@picloud/manager-core";
+import {
+  ConcurrencyGate,
+  executeRoutes,
+  HttpLogWriter,
+  HttpScriptSource,
+  ManagerClient,
+  Orchestrator,
+  ScriptCache,
+  SseChangeFeed,
+} from "@picloud/orchestrator-core";
+import { budgetsFromEnv, EnvError } from "@picloud/shared";
+import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
+
+/** Response header naming the orchestrator that served an invocation. */
+export const NODE_HEADER = "x-picloud-node";
+
+export interface OrchestratorServices {
+  env: OrchestratorEnv;
+  logger: Logger;
+  metrics: Metrics;
+  manager: ManagerClient;
+  source: HttpScriptSource;
+  changes: SseChangeFeed;
+  cache: ScriptCache;
+  executor: RemoteExecutor;
+  sink: PostgresExecutionLogSink;
+  orchestrator: Orchestrator;
+  close(): Promise<void>;
+}
+
+export function createOrchestratorServices(
+  env: OrchestratorEnv,
+  dataDir: string,
+  o: { logger?: Logger } = {},
+): OrchestratorServices {
+  const logger =
+    o.logger ??
+    createLogger({ name: "picloud-orchestrator", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
+  const { defaults, ceilings } = budgetsFromEnv(env as unknown as Record<string, unknown>);
+  const metrics = new Metrics();
+  const manager = new ManagerClient({ url: env.PICLOUD_MANAGER_URL, token: env.PICLOUD_CLUSTER_TOKEN });
+  const source = new HttpScriptSource({ client: manager });
+  const changes = new SseChangeFeed({ client: manager, logger });
+  const executor = new RemoteExecutor({
+    address: env.PICLOUD_EXECUTOR_ADDRESS,
+    onState: (state, address) =>
+      state === "connected"
+        ? logger.info({ executor: address }, "executor connected")
+        : logger.warn({ executor: address }, "executor connection lost; reconnecting"),
+  });
+  const cache = new ScriptCache({
+    source,
+    changes,
+    ttlMs: env.PICLOUD_SCRIPT_CACHE_TTL_MS,
+    onChange: (scriptId, version) => executor.evict(scriptId, version ?? undefined),
+  });
+  changes.onResync(() => cache.invalidateAll());
+  // The manager-core sink (memory buffer, spill file, retries, bad-row isolation) over HTTP:
+  // the manager stores each batch idempotently by id before it answers, so nothing is lost
+  // while it is away and nothing is written twice when a retry follows a lost answer.
+  const writer = new HttpLogWriter({ client: manager });
+  const sink = new PostgresExecutionLogSink({
+    repository: writer,
+    dataDir,
+    logger,
+    retryMaxMs: 1000,
+    closeTimeoutMs: Math.min(5000, env.PICLOUD_SHUTDOWN_TIMEOUT_MS),
+  });
+  const gate = new ConcurrencyGate({
+    global: env.PICLOUD_MAX_CONCURRENCY,
+    perScript: env.PICLOUD_MAX_CONCURRENCY_PER_SCRIPT,
+    onReject: (scope) => metrics.gateRejections.inc({ scope }),
+  });
+  const orchestrator = new Orchestrator({
+    scripts: cache,
+    verifyInvokeKey: (id, key) => source.verifyInvokeKey(id, key),
+    executor,
+    sink,
+    gate,
+    defaults,
+    ceilings,
+    nodeId: env.PICLOUD_NODE_ID,
+    logBodyBytes: env.PICLOUD_LOG_BODY_BYTES,
+    logger,
+    metrics,
+  });
+  metrics.gauge("picloud_sink_rows", "Execution-log sink counters.", () => ({ ...sink.stats() }));
+  metrics.gauge("picloud_inflight", "Executions in flight.", () => gate.inFlight());
+  metrics.gauge("picloud_script_cache", "Script cache.", () => ({ entries: cache.size(), stale: cache.staleServed }));
+  metrics.gauge("picloud_change_feed", "Change stream from the manager.", () => {
+    const s = changes.stats();
+    return { connected: s.connected ? 1 : 0, connects: s.connects, notices: s.notices };
+  });
+  metrics.gauge("picloud_executor_connection", "Connection to the node's executor.", () => ({
+    connected: executor.connected ? 1 : 0,
+    lost: executor.stats().crashes,
+  }));
+  changes.start();
+  executor.start();
+  return {
+    env,
+    logger,
+    metrics,
+    manager,
+    source,
+    changes,
+    cache,
+    executor,
+    sink,
+    orchestrator,
+    async close() {
+      await changes.close().catch(() => {});
+      await sink.close().catch((err: unknown) => logger.error({ err }, "sink close failed"));
+      await executor.close().catch(() => {});
+    },
+  };
+}
+
+/** The orchestrator's app: probes, metrics and `/api/execute/*`. */
+export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () => boolean }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use("*", requestContext(s.logger));
+  app.use("/api/execute/*", async (c, next) => {
+    await next();
+    c.res.headers.set(NODE_HEADER, s.env.PICLOUD_NODE_ID);
+  });
+  // Ready = can run scripts: the executor answers. The manager's reachability is reported
+  // but not required: cached scripts keep serving and logs are kept until it returns.
+  app.get("/ready", async (c) => {
+    const manager = { reachable: s.manager.reachable, changeStream: s.changes.connected };
+    if (o.draining()) return c.json({ error: "service_unavailable", message: "shutting down", manager }, 503);
+    const executor = await s.executor.ready().catch(() => false);
+    if (!executor) {
+      return c.json(
+        { error: "service_unavailable", message: "not ready: executor", checks: { executor }, manager },
+        503,
+      );
+    }
+    return c.json({ status: "ready", checks: { executor }, manager, sink: s.sink.stats() });
+  });
+  app.route(
+    "/",
+    systemRoutes({
+      info: {
+        service: "picloud-orchestrator",
+        version: PICLOUD_VERSION,
+        mode: "cluster",
+        nodeId: s.env.PICLOUD_NODE_ID,
+      },
+      checks: { executor: () => s.executor.ready() },
+      draining: o.draining,
+      metrics: s.metrics,
+    }),
+  );
+  app.route(
+    "/",
+    executeRoutes(s.orchestrator, async (c) => {
+      const token = bearer(c);
+      const session = getCookie(c, SESSION_COOKIE) ?? null;
+      if (!token && !session) return false;
+      // Not the admin when the manager cannot say: private scripts then need their key.
+      return s.source.verifyAdmin({ token, session }).catch(() => false);
+    }),
+  );
+  installMethodNotAllowed(app);
+  return app;
+}
+
+export interface RunningOrchestrator {
+  services: OrchestratorServices;
+  listening: Listening;
+  stop(): Promise<void>;
+}
+
+export async function startOrchestrator(
+  source: Record<string, string | undefined> = process.env,
+  opts: { installSignals?: boolean; logger?: Logger } = {},
+): Promise<RunningOrchestrator> {
+  const { env, warnings, dataDir } = loadOrchestratorEnv(source);
+  const services = createOrchestratorServices(env, dataDir, opts);
+  const { logger } = services;
+  for (const w of warnings) logger.warn(w);
+  let draining = false;
+  const app = buildOrchestratorApp(services, { draining: () => draining });
+  const listening = await listen(app, { port: env.PORT, host: env.HOST });
+  logger.info(
+    { url: listening.url, manager: env.PICLOUD_MANAGER_URL, executor: services.executor.address },
+    "picloud-orchestrator is listening",
+  );
+  const shutdown = {
+    servers: [listening.server],
+    logger,
+    onDrainStart: () => {
+      draining = true;
+    },
+    cleanup: () => services.close(),
+    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+  };
+  if (opts.installSignals) installGracefulShutdown(shutdown);
+  return { services, listening, stop: () => drainAndExit({ ...shutdown, exit: () => {} }, "stop") };
+}
+
+export async function main(): Promise<void> {
+  try {
+    await startOrchestrator(process.env, { installSignals: true });
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`picloud-orchestrator: ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(
+      `picloud-orchestrator: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
+    );
+    process.exit(1);
+  }
+}
