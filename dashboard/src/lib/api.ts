@@ -236,3 +236,21 @@ export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * Reads an execution that was just announced (test answer or live event). The log is
+ * written through the sink right after the answer, so it may not be stored yet: wait until
+ * it is listed (a 200 page, so the browser logs no failed request), then read it whole.
+ */
+export async function fetchFreshExecution(scriptId: string, executionId: string): Promise<ExecutionLog | null> {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    try {
+      const page = await api.listLogs(scriptId, { limit: 50 });
+      if (page.items.some((i) => i.id === executionId)) return await api.getExecution(executionId);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) throw e;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(150 * (attempt + 1), 1000)));
+  }
+  return null;
+}
