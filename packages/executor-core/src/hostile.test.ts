@@ -100,6 +100,7 @@ const cases: Case[] = [
     src: handler("let s = 'x'; for (;;) { s = s + s; s.indexOf('y'); }"),
     status: "budget_exceeded",
     reason: "heap",
+    call: { budgets: { cpuTimeMs: 3000, wallTimeMs: 4000 } },
   },
   {
     name: "ArrayBuffer bomb",
@@ -112,6 +113,7 @@ const cases: Case[] = [
     src: handler("const a = []; for (;;) a.push(new Float64Array(1 << 18));"),
     status: "budget_exceeded",
     reason: "heap",
+    call: { budgets: { cpuTimeMs: 3000, wallTimeMs: 4000 } },
   },
   {
     name: "new Array(1e9).fill(0) aborts V8: only the child dies",

@@ -120,6 +120,22 @@ describe("warm pool", () => {
     expect(bodyText(await run(ex, src, { id: "t" }))).toBe("1");
   });
 
+  it("disposes least recently used idle isolates over the count and memory caps", async () => {
+    const byCount = new InProcessExecutor({ maxIsolates: 2 });
+    const byMemory = new InProcessExecutor({ maxTotalMemoryMb: 1 });
+    closers.push(
+      () => byCount.close(),
+      () => byMemory.close(),
+    );
+    const src = `let n = 0; export default () => ++n;`;
+    for (const id of ["a", "b", "c"]) await run(byCount, src, { id });
+    expect(byCount.stats().isolatesWarm).toBe(2);
+    expect(bodyText(await run(byCount, src, { id: "c" }))).toBe("2"); // c stayed warm
+    expect(bodyText(await run(byCount, src, { id: "a" }))).toBe("1"); // a was the LRU one
+    await run(byMemory, src, { id: "m" });
+    expect(byMemory.stats().isolatesWarm).toBe(0); // an isolate alone is over 1 MB
+  });
+
   it("evicts idle isolates after the idle timeout", async () => {
     const ex = new InProcessExecutor({ idleTimeoutMs: 100 });
     closers.push(() => ex.close());

@@ -15,6 +15,7 @@ beforeAll(async () => {
     req.on("end", () => {
       if (req.url === "/redirect") return void res.writeHead(302, { location: "/echo" }).end();
       if (req.url === "/big") return void res.end(Buffer.alloc(200_000, 1));
+      if (req.url === "/slow") return void setTimeout(() => res.end("late"), 1000);
       res.setHeader("content-type", "application/json");
       res.end(
         JSON.stringify({
@@ -192,6 +193,37 @@ describe("web APIs inside the sandbox", () => {
     ]);
     expect(o.error?.stack).toContain("script:stacky@v3:5:9");
     expect(o.error?.stack).not.toContain("isolated-vm");
+  });
+
+  it("log.* data that cannot be serialised, and the byte cap", async () => {
+    const o = await run(
+      ex,
+      `export default () => { const c = {}; c.c = c; log.info("cyclic", c); log.warn("big", "x".repeat(5000)); log.warn("bigger", "y".repeat(5000)); log.info("after"); return "ok"; }`,
+    );
+    expect(o.status).toBe("success");
+    expect(o.logs[0]).toMatchObject({ level: "info", message: "cyclic", data: "[unserialisable object]" });
+    expect(o.logs[1]?.message).toBe("big");
+    expect(o.logs.at(-1)?.message).toMatch(/log truncated/);
+    expect(o.logs).toHaveLength(3);
+    expect(o.logsTruncated).toBe(true);
+  });
+
+  it("fetch redirect modes and the per-fetch timeout", async () => {
+    const o = await run(
+      ex,
+      `export default async () => {
+        const manual = await fetch("http://127.0.0.1:${port}/redirect", { redirect: "manual" });
+        let error = "";
+        try { await fetch("http://127.0.0.1:${port}/redirect", { redirect: "error" }); } catch (e) { error = e.name; }
+        let slow = "";
+        try { await fetch("http://127.0.0.1:${port}/slow"); } catch (e) { slow = e.name + " " + e.message; }
+        return { status: manual.status, location: manual.headers.get("location"), error, slow };
+      }`,
+      { budgets: { maxFetches: 5, fetchTimeoutMs: 200 } },
+    );
+    const r = JSON.parse(bodyText(o));
+    expect([r.status, r.location, r.error]).toEqual([302, "/echo", "TypeError"]);
+    expect(r.slow).toMatch(/^TypeError fetch failed: .*timed out/);
   });
 
   it("timers work inside the wall budget", async () => {

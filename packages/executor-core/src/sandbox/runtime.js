@@ -285,7 +285,11 @@ function toResult(value, maxBytes) {
       else data = { status: 200, headers: [["content-type", "application/json"]], body: utf8Encode(text) };
     }
   }
-  if (data.body.byteLength > maxBytes) {
+  let headerBytes = 0;
+  // Index loop: user code may have replaced Array.prototype[Symbol.iterator].
+  for (let i = 0; i < data.headers.length; i++)
+    headerBytes += data.headers[i][0].length + data.headers[i][1].length + 4;
+  if (data.body.byteLength + headerBytes > maxBytes) {
     const message = `response body exceeds the ${maxBytes}-byte budget`;
     return { kind: "limit", reason: "response_too_large", error: { name: "BudgetError", message, stack: null } };
   }
