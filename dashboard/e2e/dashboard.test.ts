@@ -82,6 +82,8 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", () =>
   const expectedHttpErrors: { status: number; path: string }[] = [];
 
   async function shot(name: string): Promise<void> {
+    // Full-page shots from the top, so the sticky top bar stays where it belongs.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   }
 

@@ -45,12 +45,12 @@ export function lineDiff(oldText: string, newText: string): DiffLine[] {
       out.push({ kind: "same", text: am[i]!, oldNo: head + i + 1, newNo: head + j + 1 });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {
-      out.push({ kind: "add", text: bm[j]!, oldNo: null, newNo: head + j + 1 });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) {
       out.push({ kind: "del", text: am[i]!, oldNo: head + i + 1, newNo: null });
       i++;
+    } else {
+      out.push({ kind: "add", text: bm[j]!, oldNo: null, newNo: head + j + 1 });
+      j++;
     }
   }
   for (let k = 0; k < tail; k++) {
