@@ -180,12 +180,13 @@ async function fetchOnce(
           if (enc && (k === "content-encoding" || k === "content-length")) continue;
           hdrs.push([k, res.rawHeaders[i + 1] as string]);
         }
+        // Copied into an exact buffer: a small concat may sit in Node's shared pool.
         const buf = Buffer.concat(chunks);
         resolve({
           status: res.statusCode ?? 0,
           statusText: res.statusMessage ?? "",
           headers: hdrs,
-          body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+          body: new Uint8Array(buf),
         });
       });
     });

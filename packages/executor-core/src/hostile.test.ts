@@ -80,6 +80,13 @@ const cases: Case[] = [
     status: "timeout",
     reason: "wall_time",
   },
+  {
+    name: "timer flood",
+    src: handler("for (;;) setTimeout(() => {}, 1e6);"),
+    status: "error",
+    reason: "script_threw",
+    check: (o) => expect(o.error?.message).toMatch(/too many pending timers/),
+  },
   { name: "ReDoS", src: handler("return /(a+)+$/.test('a'.repeat(40) + 'b');"), status: "timeout", reason: "cpu_time" },
   // isolated-vm counts a blocked Atomics.wait as CPU time of the isolate.
   {

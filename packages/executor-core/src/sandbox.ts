@@ -121,7 +121,8 @@ export class Sandbox {
     });
     const sleepRef = new ivm.Reference((ms: unknown) => {
       const s = st();
-      if (!s) return never();
+      // The isolate bounds its timers; this is the host's own backstop.
+      if (!s || s.timers.size >= 20_000) return never();
       return new Promise<void>((resolve) => {
         const t = setTimeout(
           () => {
@@ -214,7 +215,8 @@ export class Sandbox {
         method: inv.request.method,
         url: inv.request.url,
         headers: inv.request.headers,
-        body: body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null,
+        // An exact copy: a pooled Buffer's backing store may hold other requests' bytes.
+        body: body ? new Uint8Array(body) : null,
         maxResponseBytes: b.maxResponseBytes,
       };
       const raw = await this.#invoke.apply(undefined, [payload], {

@@ -80,7 +80,7 @@ function utf8Decode(bytes, fatal) {
       }
       if (j <= need || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
         bad();
-        i += j > 1 ? j : 1;
+        i += Math.max(j, 1);
         continue;
       }
       i += need + 1;

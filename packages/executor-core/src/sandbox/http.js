@@ -297,9 +297,8 @@ async function fetch(input, init = undefined) {
     redirect: req.redirect,
   };
   const r = await hostFetch(payload);
-  if (!r || r.ok !== true) {
-    const err = new TypeError(`fetch failed: ${r && typeof r.message === "string" ? r.message : "network error"}`);
-    throw err;
+  if (r?.ok !== true) {
+    throw new TypeError(`fetch failed: ${typeof r?.message === "string" ? r.message : "network error"}`);
   }
   return responseFromHost(r);
 }

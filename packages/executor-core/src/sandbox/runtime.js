@@ -10,6 +10,12 @@ let currentEnv = ObjectFreeze(ObjectCreate(null));
 let generation = 0;
 const timers = new Map();
 let timerSeq = 0;
+// Each pending timer costs the host a timer and a promise: bound them per invocation.
+const MAX_TIMERS = 10000;
+function addTimer(id) {
+  if (timers.size >= MAX_TIMERS) throw new RangeError(`too many pending timers (at most ${MAX_TIMERS})`);
+  timers.set(id, true);
+}
 
 function attempt(fn, fallback) {
   try {
@@ -94,7 +100,7 @@ function setTimeout(fn, ms = 0, ...args) {
   if (typeof fn !== "function") throw new TypeError("setTimeout: the callback must be a function");
   const id = ++timerSeq;
   const gen = generation;
-  timers.set(id, true);
+  addTimer(id);
   hostSleep(Math.max(0, Number(ms) || 0)).then(() => {
     if (!timers.delete(id) || gen !== generation) return;
     try {
@@ -110,7 +116,7 @@ function setInterval(fn, ms = 0, ...args) {
   const id = ++timerSeq;
   const gen = generation;
   const delay = Math.max(1, Number(ms) || 0);
-  timers.set(id, true);
+  addTimer(id);
   const tick = () => {
     if (!timers.has(id) || gen !== generation) return;
     try {
