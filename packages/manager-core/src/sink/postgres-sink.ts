@@ -15,6 +15,8 @@ export interface PostgresSinkOptions {
   dataDir: string;
   /** Rows per INSERT (default 500). */
   batchSize?: number;
+  /** Batches in flight at once, each on its own connection (default 2). */
+  concurrency?: number;
   /** How long a partial batch waits for company before it is written (default 50 ms). */
   flushIntervalMs?: number;
   /**
@@ -94,7 +96,10 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
 
   #seq = 0;
   #queue: Entry[] = [];
-  #inflight: Entry[] | null = null;
+  readonly #inflight = new Set<Entry[]>();
+  #inflightRows = 0;
+  #kick: (() => void) | null = null;
+  #replaying = false;
   #staging: Entry[] = [];
   #spilling: Entry[] | null = null;
   readonly #poisoned = new WeakSet<ExecutionLog>();
@@ -135,6 +140,7 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
       repository: opts.repository,
       dataDir: opts.dataDir,
       batchSize: Math.max(1, opts.batchSize ?? 500),
+      concurrency: Math.max(1, opts.concurrency ?? 2),
       flushIntervalMs: Math.max(0, opts.flushIntervalMs ?? 50),
       maxBuffered: Math.max(1, opts.maxBuffered ?? 10_000),
       maxSpillBytes,
@@ -156,7 +162,7 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
         return;
       }
       const e: Entry = { seq: ++this.#seq, log };
-      if (this.#queue.length + (this.#inflight?.length ?? 0) < this.#o.maxBuffered) {
+      if (this.#queue.length + this.#inflightRows < this.#o.maxBuffered) {
         this.#queue.push(e);
         if (this.#queue.length >= this.#o.batchSize) this.#wake(0);
         else this.#wake(this.#o.flushIntervalMs);
@@ -192,8 +198,7 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
 
   stats(): PostgresSinkStats {
     return {
-      buffered:
-        this.#queue.length + (this.#inflight?.length ?? 0) + this.#staging.length + (this.#spilling?.length ?? 0),
+      buffered: this.#queue.length + this.#inflightRows + this.#staging.length + (this.#spilling?.length ?? 0),
       written: this.#written,
       failed: this.#failed,
       dropped: this.#dropped,
@@ -207,7 +212,11 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
   /** Runs the loop in `delayMs` (0: at once), unless it runs already or sooner. */
   #wake(delayMs: number): void {
     if (this.#closed) return;
-    if (this.#draining) return; // the loop looks at the queue again before it stops
+    if (this.#draining) {
+      // The loop looks at the queue again before it stops; a full batch wakes it now.
+      if (delayMs === 0) this.#kick?.();
+      return;
+    }
     const at = Date.now() + delayMs;
     if (this.#timer && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
@@ -223,6 +232,15 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
     let retryAt = 0;
+    const running = new Set<Promise<void>>();
+    const track = (p: Promise<void>) => {
+      const q: Promise<void> = p
+        .catch((err: unknown) => {
+          safeLog(this.#o.logger, "error", { err }, "execution-log sink: unexpected error in the write loop");
+        })
+        .finally(() => running.delete(q));
+      running.add(q);
+    };
     try {
       await this.#ready;
       let replayTurn = false;
@@ -230,25 +248,42 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
         if (Date.now() < this.#backoffUntil) {
           // During an outage a flush or close does not wait for the database: spill.
           if (this.#waiters.length > 0 || this.#closing) this.#spillQueue();
+          if (running.size > 0) {
+            await this.#next(running);
+            continue;
+          }
           if (this.#queue.length > 0 || this.#hasReplayWork()) retryAt = this.#backoffUntil;
           break;
         }
-        const replay = this.#hasReplayWork();
-        if (this.#queue.length > 0 && !(replay && replayTurn)) {
-          replayTurn = true;
-          await this.#writeQueued();
-        } else if (replay) {
+        // Replay (one batch at a time) takes turns with the queue.
+        if (
+          !this.#replaying &&
+          running.size < this.#o.concurrency &&
+          this.#hasReplayWork() &&
+          (replayTurn || this.#queue.length === 0)
+        ) {
           replayTurn = false;
-          await this.#replayOne();
-        } else {
-          break;
+          track(this.#replayOne());
         }
+        // Full batches go as long as there is room in flight; a partial one only when idle
+        // (rows that arrive meanwhile make the next batch bigger).
+        while (
+          running.size < this.#o.concurrency &&
+          this.#queue.length > 0 &&
+          (this.#queue.length >= this.#o.batchSize || running.size === 0)
+        ) {
+          replayTurn = true;
+          track(this.#writeQueued());
+        }
+        if (running.size === 0) break;
+        await this.#next(running);
       }
     } catch (err) {
       safeLog(this.#o.logger, "error", { err }, "execution-log sink: unexpected error in the write loop");
       retryAt = Date.now() + this.#o.retryMaxMs;
     } finally {
       this.#draining = false;
+      this.#kick = null;
       this.#settle();
     }
     if (this.#closed) return;
@@ -256,11 +291,27 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
     else if (this.#queue.length > 0) this.#wake(0);
   }
 
+  /** Waits for a write in flight to end, or for a full batch to be queued. */
+  #next(running: Set<Promise<void>>): Promise<unknown> {
+    return Promise.race([
+      ...running,
+      new Promise<void>((resolve) => {
+        this.#kick = resolve;
+      }),
+    ]);
+  }
+
   async #writeQueued(): Promise<void> {
     const batch = this.#queue.splice(0, this.#o.batchSize);
-    this.#inflight = batch;
-    const ok = await this.#store(batch.map((e) => e.log));
-    this.#inflight = null;
+    this.#inflight.add(batch);
+    this.#inflightRows += batch.length;
+    let ok = false;
+    try {
+      ok = await this.#store(batch.map((e) => e.log));
+    } finally {
+      this.#inflight.delete(batch);
+      this.#inflightRows -= batch.length;
+    }
     if (ok) this.#written += batch.filter((e) => !this.#poisoned.has(e.log)).length;
     else this.#queue.unshift(...batch.filter((e) => !this.#poisoned.has(e.log)));
     this.#settle();
@@ -342,9 +393,7 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
   /** The smallest sequence number not yet stored, spilled or dropped (Infinity: none). */
   #minUnsettled(): number {
     let min = Number.POSITIVE_INFINITY;
-    const q = this.#queue[0];
-    if (q) min = q.seq;
-    for (const list of [this.#inflight, this.#staging, this.#spilling]) {
+    for (const list of [this.#queue, ...this.#inflight, this.#staging, this.#spilling]) {
       if (!list) continue;
       for (const e of list) if (e.seq < min) min = e.seq;
     }
@@ -498,7 +547,16 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
   }
 
   /** Replays one batch of the oldest spill file; true when it is stored (or nothing to do). */
-  async #replayOne(): Promise<boolean> {
+  async #replayOne(): Promise<void> {
+    this.#replaying = true;
+    try {
+      await this.#replayBatch();
+    } finally {
+      this.#replaying = false;
+    }
+  }
+
+  async #replayBatch(): Promise<boolean> {
     if (this.#replay.length === 0) await this.#onDisk(() => this.#rotate());
     const file = this.#replay[0];
     if (!file) return true;
@@ -554,7 +612,7 @@ export class PostgresExecutionLogSink implements ExecutionLogSink {
     this.#timer = undefined;
     // Past the deadline: whatever is still in memory (an in-flight batch too) goes to disk;
     // it is replayed, idempotently, at the next start.
-    const rest = [...(this.#inflight ?? []), ...this.#queue];
+    const rest = [...[...this.#inflight].flat(), ...this.#queue];
     this.#queue = [];
     for (const e of rest) this.#staging.push(e);
     if (this.#staging.length > 0) this.#kickSpill();
