@@ -1,0 +1,197 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PostgresExecutionLogSink } from "@picloud/manager-core";
+import { HttpLogWriter, HttpScriptSource, ManagerClient, SseChangeFeed } from "@picloud/orchestrator-core";
+import { type ChangeNotice, type ExecutionLog, uuidv7 } from "@picloud/shared";
+import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningManager, startManager } from "./manager.ts";
+
+const CLUSTER_TOKEN = "cluster-token-for-tests-0123456789abcdef";
+const ADMIN = "admin-token-for-tests-0123";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function log(scriptId: string, extra: Partial<ExecutionLog> = {}): ExecutionLog {
+  const id = uuidv7();
+  return {
+    id,
+    scriptId,
+    scriptName: "hello",
+    version: 1,
+    trigger: "http",
+    status: "success",
+    reason: "ok",
+    request: {
+      method: "GET",
+      path: "/",
+      query: "",
+      headers: {},
+      body: null,
+      bodyEncoding: "utf8",
+      bodySize: 0,
+      bodyTruncated: false,
+    },
+    response: null,
+    logs: [],
+    logsTruncated: false,
+    error: null,
+    durationMs: 1,
+    cpuMs: 1,
+    nodeId: "test-orchestrator",
+    createdAt: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+let db: TestDatabase;
+let dataDir: string;
+let m: RunningManager;
+let base: string;
+const admin = (path: string, init: RequestInit = {}) =>
+  fetch(base + path, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+  });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), "picloud-manager-"));
+  m = await startManager({
+    PORT: String(await freePort()),
+    HOST: "127.0.0.1",
+    DATABASE_URL: db.url,
+    PICLOUD_CLUSTER_TOKEN: CLUSTER_TOKEN,
+    PICLOUD_ADMIN_TOKEN: ADMIN,
+    PICLOUD_DATA_DIR: dataDir,
+    PICLOUD_LOG_LEVEL: "silent",
+  });
+  base = m.listening.url;
+});
+
+afterAll(async () => {
+  await m?.stop();
+  await db?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("picloud-manager cluster routes", () => {
+  it("refuses calls without the cluster token (the admin token is not enough)", async () => {
+    for (const auth of [undefined, `Bearer ${ADMIN}`, `Bearer ${CLUSTER_TOKEN}x`]) {
+      const res = await fetch(`${base}/internal/cluster/scripts/hello`, {
+        headers: auth ? { authorization: auth } : {},
+      });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: string }).error).toBe("unauthorized");
+    }
+  });
+
+  it("serves resolved scripts (env decrypted), verifies invoke keys and the admin", async () => {
+    const created = await admin("/api/scripts", {
+      method: "POST",
+      body: JSON.stringify({
+        name: "secretive",
+        source: `export default () => "x"`,
+        visibility: "private",
+        env: { API_KEY: "s3cret" },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const keyRes = await admin(`/api/scripts/${id}/keys`, { method: "POST", body: JSON.stringify({ name: "ci" }) });
+    expect(keyRes.status).toBe(201);
+    const { key } = (await keyRes.json()) as { key: string };
+
+    const source = new HttpScriptSource({ client: new ManagerClient({ url: base, token: CLUSTER_TOKEN }) });
+    const s = await source.getCurrent("secretive");
+    expect(s).toMatchObject({ id, name: "secretive", version: 1, visibility: "private", env: { API_KEY: "s3cret" } });
+    expect(await source.getCurrent("nope")).toBeNull();
+    expect(await source.verifyInvokeKey(id, key)).toBe(true);
+    expect(await source.verifyInvokeKey(id, `${key}x`)).toBe(false);
+    expect(await source.verifyAdmin({ token: ADMIN })).toBe(true);
+    expect(await source.verifyAdmin({ token: "not-the-admin-token" })).toBe(false);
+    expect(await source.verifyAdmin({ session: "pc_sess_forged" })).toBe(false);
+  });
+
+  it("pushes change notices fed by LISTEN/NOTIFY to the SSE stream, including from another process's NOTIFY", async () => {
+    const feed = new SseChangeFeed({ client: new ManagerClient({ url: base, token: CLUSTER_TOKEN }) });
+    const seen: ChangeNotice[] = [];
+    let resyncs = 0;
+    feed.subscribe((n) => seen.push(n));
+    feed.onResync(() => resyncs++);
+    feed.start();
+    try {
+      await until(() => feed.connected);
+      expect(resyncs).toBe(1);
+      const res = await admin("/api/scripts", {
+        method: "POST",
+        body: JSON.stringify({ name: "notified", source: `export default () => 1` }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      await until(() => seen.some((n) => n.scriptId === id && n.version === 1));
+      await admin("/api/scripts/notified", {
+        method: "PUT",
+        body: JSON.stringify({ source: `export default () => 2` }),
+      });
+      await until(() => seen.some((n) => n.scriptId === id && n.version === 2));
+      await admin("/api/scripts/notified", { method: "DELETE" });
+      await until(() => seen.some((n) => n.scriptId === id && n.kind === "deleted"));
+      // A NOTIFY from any other process (a second manager, a migration script) reaches the stream too.
+      const sql = postgres(db.url, { max: 1 });
+      await sql`select pg_notify('picloud_script_changes', ${JSON.stringify({ kind: "deleted", scriptId: "other", name: "other", version: null })})`;
+      await sql.end();
+      await until(() => seen.some((n) => n.scriptId === "other"));
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it("stores log batches exactly once (retries are idempotent), publishes them, and isolates a bad row", async () => {
+    const writer = new HttpLogWriter({ client: new ManagerClient({ url: base, token: CLUSTER_TOKEN }) });
+    const scriptId = uuidv7();
+    const batch = [log(scriptId), log(scriptId), log(scriptId)];
+    const published: string[] = [];
+    const unsubscribe = m.services.feed.subscribe(scriptId, (s) => published.push(s.id));
+    expect(await writer.insertBatch(batch)).toBe(3);
+    expect(await writer.insertBatch(batch)).toBe(0); // the retry after a lost answer
+    unsubscribe();
+    expect(published.sort()).toEqual(batch.map((l) => l.id).sort());
+
+    // Through the real sink: a row PostgreSQL refuses (not a uuid) is dropped, the rest stored.
+    const dir = mkdtempSync(join(tmpdir(), "picloud-sink-"));
+    const sink = new PostgresExecutionLogSink({ repository: writer, dataDir: dir });
+    const good = [log(scriptId), log(scriptId)];
+    sink.write(good[0] as ExecutionLog);
+    sink.write(log(scriptId, { id: "not-a-uuid" }));
+    sink.write(good[1] as ExecutionLog);
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(sink.stats()).toMatchObject({ written: 2, dropped: 1 });
+    const sql = postgres(db.url, { max: 1 });
+    const rows = await sql<{ id: string }[]>`select id::text as id from execution_logs where script_id = ${scriptId}`;
+    await sql.end();
+    expect(rows.map((r) => r.id).sort()).toEqual([...batch, ...good].map((l) => l.id).sort());
+  });
+});

@@ -1,0 +1,384 @@
+/**
+ * Cluster mode end to end (issue 6): PostgreSQL, one picloud-manager, two
+ * picloud-orchestrators each with its own picloud-executor (one over loopback TCP, one over
+ * a unix socket) and Caddy with caddy/Caddyfile.cluster — every one a real process on
+ * loopback ports.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const BIN = {
+  manager: join(ROOT, "packages/picloud-manager/src/bin.ts"),
+  orchestrator: join(ROOT, "packages/picloud-orchestrator/src/bin.ts"),
+  executor: join(ROOT, "packages/picloud-executor/src/bin.ts"),
+};
+const CADDYFILE = join(ROOT, "caddy/Caddyfile.cluster");
+const CLUSTER_TOKEN = "e2e-cluster-token-0123456789abcdefghijklmnop";
+const ADMIN = "e2e-admin-token-0123456789";
+const HAS_CADDY = spawnSync("caddy", ["version"]).status === 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${last ? ` (${String(last)})` : ""}`);
+    await sleep(25);
+  }
+}
+
+/** A child process with its output kept (shown when the test fails). */
+class Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<number | null>;
+  constructor(name: string, cmd: string, args: string[], env: Record<string, string>) {
+    this.name = name;
+    this.child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (d: Buffer) => {
+      this.output = (this.output + String(d)).slice(-20_000);
+    };
+    this.child.stdout?.on("data", keep);
+    this.child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+  }
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+    if (this.alive) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+interface Call {
+  /** Order in which the request was issued. */
+  seq: number;
+  status: number;
+  node: string | null;
+  id: string | null;
+  body: string;
+}
+
+async function get(url: string, init: RequestInit = {}, seq = 0): Promise<Call> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+    return {
+      seq,
+      status: res.status,
+      node: res.headers.get("x-picloud-node"),
+      id: res.headers.get("x-picloud-execution-id"),
+      body: await res.text(),
+    };
+  } catch (e) {
+    return { seq, status: 0, node: null, id: null, body: String(e) };
+  }
+}
+
+/**
+ * A bounded load run: `total` requests by `concurrency` workers; `at` runs an action once
+ * `at.after` requests have completed (and is awaited before the run ends).
+ */
+async function load(
+  url: string,
+  total: number,
+  concurrency: number,
+  at?: { after: number; action: (issued: () => number) => Promise<void> },
+): Promise<Call[]> {
+  const calls: Call[] = [];
+  let issued = 0;
+  const issuedSoFar = () => issued;
+  let action: Promise<void> | null = null;
+  const worker = async () => {
+    while (issued < total) {
+      const seq = issued++;
+      calls.push(await get(url, {}, seq));
+      if (at && !action && calls.length >= at.after) action = at.action(issuedSoFar);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await action;
+  return calls;
+}
+
+const describeCluster = HAS_CADDY ? describe : describe.skip;
+
+describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy + PostgreSQL", () => {
+  let db: TestDatabase;
+  let dir: string;
+  const procs: Proc[] = [];
+  let caddyUrl = "";
+  const ports = { manager: 0, orch: [0, 0], execHttp: [0, 0], exec1Rpc: 0, caddy: 0, caddyAdmin: 0 };
+  let managerEnv: Record<string, string> = {};
+  const orchEnv: Record<string, string>[] = [];
+  let manager: Proc;
+  const orchestrators: Proc[] = [];
+
+  const start = (name: string, bin: string, env: Record<string, string>) => {
+    const p = new Proc(name, process.execPath, [bin], env);
+    procs.push(p);
+    return p;
+  };
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(caddyUrl + path, {
+      ...init,
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    });
+  const deploy = async (name: string, source: string) => {
+    const res = await admin("/api/scripts", { method: "POST", body: JSON.stringify({ name, source }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as { id: string; version: number };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = mkdtempSync(join(tmpdir(), "picloud-cluster-"));
+    ports.manager = await freePort();
+    ports.orch = [await freePort(), await freePort()];
+    ports.execHttp = [await freePort(), await freePort()];
+    ports.exec1Rpc = await freePort();
+    ports.caddy = await freePort();
+    ports.caddyAdmin = await freePort();
+    const common = { HOST: "127.0.0.1", PICLOUD_LOG_LEVEL: "warn", PICLOUD_SHUTDOWN_TIMEOUT_MS: "5000" };
+    managerEnv = {
+      ...common,
+      PORT: String(ports.manager),
+      DATABASE_URL: db.url,
+      PICLOUD_CLUSTER_TOKEN: CLUSTER_TOKEN,
+      PICLOUD_ADMIN_TOKEN: ADMIN,
+      PICLOUD_DATA_DIR: join(dir, "manager"),
+      PICLOUD_NODE_ID: "manager",
+    };
+    const execAddr = [`127.0.0.1:${ports.exec1Rpc}`, join(dir, "executor-2.sock")];
+    for (const i of [0, 1]) {
+      start(`executor-${i + 1}`, BIN.executor, {
+        ...common,
+        PORT: String(ports.execHttp[i]),
+        PICLOUD_EXECUTOR_LISTEN: execAddr[i] as string,
+        PICLOUD_NODE_ID: `executor-${i + 1}`,
+      });
+      orchEnv[i] = {
+        ...common,
+        PORT: String(ports.orch[i]),
+        PICLOUD_MANAGER_URL: `http://127.0.0.1:${ports.manager}`,
+        PICLOUD_CLUSTER_TOKEN: CLUSTER_TOKEN,
+        PICLOUD_EXECUTOR_ADDRESS: execAddr[i] as string,
+        PICLOUD_DATA_DIR: join(dir, `orchestrator-${i + 1}`),
+        PICLOUD_NODE_ID: `node-${i + 1}`,
+      };
+    }
+    manager = start("manager", BIN.manager, managerEnv);
+    for (const i of [0, 1]) orchestrators[i] = start(`orchestrator-${i + 1}`, BIN.orchestrator, orchEnv[i] ?? {});
+    const caddyHome = join(dir, "caddy");
+    mkdirSync(caddyHome, { recursive: true });
+    caddyUrl = `http://127.0.0.1:${ports.caddy}`;
+    procs.push(
+      new Proc("caddy", "caddy", ["run", "--config", CADDYFILE, "--adapter", "caddyfile"], {
+        HOME: caddyHome,
+        XDG_DATA_HOME: caddyHome,
+        XDG_CONFIG_HOME: caddyHome,
+        PICLOUD_SITE_ADDRESS: caddyUrl,
+        PICLOUD_CADDY_BIND: "127.0.0.1",
+        PICLOUD_CADDY_ADMIN: `127.0.0.1:${ports.caddyAdmin}`,
+        PICLOUD_MANAGER: `127.0.0.1:${ports.manager}`,
+        PICLOUD_ORCHESTRATORS: ports.orch.map((p) => `127.0.0.1:${p}`).join(" "),
+        PICLOUD_HEALTH_INTERVAL: "300ms",
+        PICLOUD_DASHBOARD_DIR: join(ROOT, "dashboard/build"),
+      }),
+    );
+    const ready = (port: number) =>
+      until(`:${port}/ready`, async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok, 40_000);
+    await Promise.all([
+      ready(ports.manager),
+      ...ports.execHttp.map(ready),
+      ...ports.orch.map(ready),
+      until("caddy", async () => (await fetch(`${caddyUrl}/health`)).ok, 40_000),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** On a failure, the processes' last output says why. */
+  const dumpOnFailure = async (fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      for (const p of procs) process.stderr.write(`\n----- ${p.name} -----\n${p.output.slice(-4000)}\n`);
+      throw e;
+    }
+  };
+
+  it(
+    "deploys through Caddy and both orchestrators serve traffic; an update is served by both within 1 s",
+    () =>
+      dumpOnFailure(async () => {
+        await deploy("hello", `export default () => Response.json({ v: 1 })`);
+        const calls: Call[] = [];
+        for (let i = 0; i < 20; i++) calls.push(await get(`${caddyUrl}/api/execute/hello`));
+        expect(calls.map((c) => c.status)).toEqual(Array(20).fill(200));
+        expect(new Set(calls.map((c) => c.body))).toEqual(new Set(['{"v":1}']));
+        const byNode = Object.groupBy(calls, (c) => c.node ?? "none");
+        expect(Object.keys(byNode).sort()).toEqual(["node-1", "node-2"]);
+
+        // Update through Caddy; from the moment the manager answers, poll each orchestrator directly.
+        const res = await admin("/api/scripts/hello", {
+          method: "PUT",
+          body: JSON.stringify({ source: `export default () => Response.json({ v: 2 })` }),
+        });
+        expect(res.status).toBe(200);
+        const t0 = performance.now();
+        const lag = await Promise.all(
+          ports.orch.map(async (port) => {
+            await until(
+              "v2",
+              async () => (await get(`http://127.0.0.1:${port}/api/execute/hello`)).body === '{"v":2}',
+              5000,
+            );
+            return performance.now() - t0;
+          }),
+        );
+        process.stderr.write(
+          `[cluster e2e] update visible on both orchestrators after ${lag.map((l) => l.toFixed(0)).join(" / ")} ms\n`,
+        );
+        for (const ms of lag) expect(ms).toBeLessThan(1000);
+      }),
+    30_000,
+  );
+
+  it(
+    "Caddy routes around an orchestrator killed in the middle of a load run",
+    () =>
+      dumpOnFailure(async () => {
+        const concurrency = 4;
+        let issuedAfterKill = 0;
+        const calls = await load(`${caddyUrl}/api/execute/hello`, 240, concurrency, {
+          after: 60,
+          action: async (issued) => {
+            await orchestrators[1]?.kill("SIGKILL");
+            issuedAfterKill = issued();
+          },
+        });
+        const failed = calls.filter((c) => c.status !== 200);
+        const after = calls.filter((c) => c.seq >= issuedAfterKill);
+        process.stderr.write(
+          `[cluster e2e] kill run: ${calls.length} requests, ${failed.length} failed (${failed.map((f) => f.status).join(",")}), ` +
+            `after the kill: ${after.filter((c) => c.node === "node-1").length}/${after.length} on node-1\n`,
+        );
+        expect(calls).toHaveLength(240);
+        // Only requests already in flight on the killed orchestrator can fail (Caddy retries the
+        // ones it could not deliver): at most one per worker.
+        expect(failed.length).toBeLessThanOrEqual(concurrency);
+        // Everything issued after the kill settled was answered, and by the survivor.
+        expect(after.every((c) => c.status === 200 && c.node === "node-1")).toBe(true);
+        expect(calls.filter((c) => c.seq < 60).some((c) => c.node === "node-2")).toBe(true);
+      }),
+    40_000,
+  );
+
+  it(
+    "a manager stopped and restarted during load loses no execution log and writes none twice",
+    () =>
+      dumpOnFailure(async () => {
+        // Bring node 2 back (same data dir), so that both orchestrators keep logs through the outage.
+        orchestrators[1] = start("orchestrator-2 (restarted)", BIN.orchestrator, orchEnv[1] ?? {});
+        await until(
+          "orchestrator-2 ready",
+          async () => (await fetch(`http://127.0.0.1:${ports.orch[1]}/ready`)).ok,
+          30_000,
+        );
+        await deploy("ledger", `export default () => new Promise((r) => setTimeout(() => r("ok"), 5))`);
+        // Caddy puts node 2 back in rotation once its /ready passes (and its passive-failure window ends).
+        await until(
+          "Caddy routes to node 2 again",
+          async () => (await get(`${caddyUrl}/api/execute/hello`)).node === "node-2",
+          20_000,
+        );
+        // Warm both caches (the script is fetched from the manager once per orchestrator).
+        for (const port of ports.orch)
+          expect((await get(`http://127.0.0.1:${port}/api/execute/ledger`)).status).toBe(200);
+
+        let downFrom = 0;
+        let upAt = 0;
+        const calls = await load(`${caddyUrl}/api/execute/ledger`, 400, 4, {
+          after: 60,
+          action: async (issued) => {
+            expect(await manager.kill("SIGKILL")).toBe(null);
+            downFrom = issued();
+            await sleep(1000); // requests keep coming while no manager exists
+            manager = start("manager (restarted)", BIN.manager, managerEnv);
+            await until(
+              "manager back",
+              async () => (await fetch(`http://127.0.0.1:${ports.manager}/ready`)).ok,
+              30_000,
+            );
+            upAt = issued();
+          },
+        });
+        const ok = calls.filter((c) => c.status === 200 && c.id);
+        process.stderr.write(
+          `[cluster e2e] manager outage: ${calls.length} requests, ${ok.length} ok, ${upAt - downFrom} answered while the manager was down or starting; ` +
+            `nodes ${JSON.stringify(Object.fromEntries(Object.entries(Object.groupBy(ok, (c) => c.node ?? "?")).map(([k, v]) => [k, v?.length])))}\n`,
+        );
+        // Cached scripts kept serving while the manager was away.
+        expect(calls.map((c) => c.status).filter((s) => s !== 200)).toEqual([]);
+        expect(upAt - downFrom).toBeGreaterThan(0);
+        // Both orchestrators served (and so both kept logs through the outage).
+        expect(new Set(ok.map((c) => c.node))).toEqual(new Set(["node-1", "node-2"]));
+
+        const ids = new Set(ok.map((c) => c.id as string));
+        expect(ids.size).toBe(ok.length);
+        const sql = postgres(db.url, { max: 1 });
+        try {
+          const rows = await until(
+            "every execution log stored",
+            async () => {
+              const r = await sql<{ id: string; n: number }[]>`
+              select id::text as id, count(*)::int as n from execution_logs where script_name = 'ledger' group by id`;
+              return r.length >= ids.size + 2 ? r : undefined; // + the two warm-up calls
+            },
+            30_000,
+          );
+          const stored = new Map(rows.map((r) => [r.id, r.n]));
+          for (const id of ids) expect(stored.get(id), id).toBe(1);
+          expect(rows.length).toBe(ids.size + 2);
+          const [{ nodes } = { nodes: 0 }] = await sql<{ nodes: number }[]>`
+          select count(distinct node_id)::int as nodes from execution_logs where script_name = 'ledger'`;
+          expect(nodes).toBe(2);
+        } finally {
+          await sql.end();
+        }
+      }),
+    60_000,
+  );
+});
