@@ -68,7 +68,7 @@ async function waitReady(url: string, server: ChildProcess, output: () => string
   throw new Error(`server not ready in time:\n${output()}`);
 }
 
-describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", () => {
+describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { timeout: 60_000 }, () => {
   let db: TestDatabase;
   let dataDir: string;
   let server: ChildProcess;
@@ -307,6 +307,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", () =>
   it("shows new executions live (SSE) and expands one", async () => {
     await page.goto(`/scripts/${NAME}/executions`);
     await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor();
+    await page.locator('section[aria-busy="false"] [data-execution-id]').first().waitFor();
     const before = await page.locator("[data-execution-id]").count();
     const res = await fetch(`${base}/api/execute/${NAME}/from/outside?name=live`, {
       method: "POST",
@@ -319,6 +320,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", () =>
     // No reload: the row is pushed over the event stream.
     const row = page.locator(`[data-execution-id="${id}"]`);
     await row.waitFor({ timeout: 15_000 });
+    expect(await row.getAttribute("data-arrived")).toBe("live");
     expect(await page.locator("[data-execution-id]").count()).toBe(before + 1);
     await row.getByRole("button").first().click();
     const detail = row.getByTestId("execution-detail");
