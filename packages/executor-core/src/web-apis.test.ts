@@ -1,10 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Executor } from "@picloud/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessExecutor } from "./in-process-executor.ts";
+import { ProcessExecutor } from "./process-executor.ts";
 import { bodyText, header, run } from "./test-support.ts";
 
-let ex: InProcessExecutor;
+// The same contract suite runs in-process and through the supervised child (RPC included).
+const executors: Record<string, Executor> = {};
 let server: Server;
 let port = 0;
 
@@ -29,14 +32,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
-  ex = new InProcessExecutor({ fetchAllowHosts: [`127.0.0.1:${port}`] });
+  const fetchAllowHosts = [`127.0.0.1:${port}`];
+  executors["in-process"] = new InProcessExecutor({ fetchAllowHosts });
+  executors["process"] = new ProcessExecutor({ fetchAllowHosts, stdio: "ignore" });
 });
 afterAll(async () => {
-  await ex.close();
+  for (const e of Object.values(executors)) await e.close();
   await new Promise((r) => server.close(r));
 });
 
-describe("web APIs inside the sandbox", () => {
+describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mode) => {
+  let ex: Executor;
+  beforeAll(() => {
+    ex = executors[mode] as Executor;
+  });
+
   it("req.json(), headers (case-insensitive), searchParams, Response.json", async () => {
     const o = await run(
       ex,
