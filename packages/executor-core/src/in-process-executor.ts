@@ -43,10 +43,11 @@ export class InProcessExecutor implements Executor {
         sb = await this.#pool.acquire(req.script, b.memoryMb, deadline);
       } catch (e) {
         if (e instanceof ModuleError) {
-          return {
-            ...faultOutcome("error", "invalid_module", e.serialized.message, { durationMs: elapsed() }),
-            error: e.serialized,
+          const error = {
+            ...e.serialized,
+            stack: remapStack(e.serialized.stack, req.script.code, scriptFilename(req.script)),
           };
+          return { ...faultOutcome("error", "invalid_module", error.message, { durationMs: elapsed() }), error };
         }
         throw e;
       }

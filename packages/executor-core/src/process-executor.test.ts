@@ -151,5 +151,9 @@ describe("warm pool", () => {
     req.script.code = "export default 42;";
     const o = await ex.invoke(req);
     expect([o.status, o.reason]).toEqual(["error", "invalid_module"]);
+    req.script.code = "export default (() => {";
+    const syntax = await ex.invoke(req);
+    expect([syntax.status, syntax.reason, syntax.error?.name]).toEqual(["error", "invalid_module", "SyntaxError"]);
+    expect(syntax.error?.stack).not.toMatch(/sandbox\.ts|isolated-vm/); // no host frames leak
   });
 });

@@ -25,10 +25,11 @@ function mapFor(code: string): SourceMap | null {
  */
 export function remapStack(raw: string | null, code: string, filename: string): string | null {
   if (raw === null) return null;
-  // Frames of the sandbox runtime itself are noise to the user.
+  // Only frames in the user's script are kept: the sandbox runtime's are noise, and the
+  // host's (isolated-vm appends them to errors it rethrows) would leak host paths.
   const stack = raw
     .split("\n")
-    .filter((l) => !l.includes("<isolated-vm>"))
+    .filter((l) => !/^\s+at /.test(l) || l.includes(filename))
     .join("\n");
   const map = mapFor(code);
   if (!map) return stack;

@@ -58,7 +58,10 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
       {
         method: "POST",
         url: "https://h.test/a/b?q=hi%20there",
-        headers: [["Content-Type", "application/json"]],
+        headers: [
+          [":authority", "dropped"],
+          ["Content-Type", "application/json"],
+        ],
         body: '{"a":[1,2]}',
       },
     );
@@ -203,6 +206,15 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
     ]);
     expect(o.error?.stack).toContain("script:stacky@v3:5:9");
     expect(o.error?.stack).not.toContain("isolated-vm");
+    const top = await run(ex, `function boom() { throw new Error("init"); }\nboom();\nexport default () => 1;`, {
+      name: "top",
+      id: "top",
+    });
+    expect([top.status, top.reason, top.error?.message]).toEqual(["error", "script_threw", "init"]);
+    expect(top.error?.stack?.split("\n").slice(1)).toEqual([
+      "    at boom (script:top@v1:1:25)",
+      "    at script:top@v1:2:1",
+    ]);
   });
 
   it("log.* data that cannot be serialised, and the byte cap", async () => {

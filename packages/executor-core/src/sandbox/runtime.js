@@ -327,7 +327,12 @@ async function invoke(inv) {
   try {
     const method = String(inv.method).toUpperCase();
     const hasBody = inv.body !== null && method !== "GET" && method !== "HEAD";
-    const req = new Request(inv.url, { method, headers: inv.headers, body: hasBody ? inv.body : null });
+    // Headers the runtime cannot represent (e.g. HTTP/2 pseudo-headers) are dropped
+    // rather than blamed on the script.
+    const headers = new Headers();
+    for (let i = 0; i < inv.headers.length; i++)
+      attempt(() => headers.append(inv.headers[i][0], inv.headers[i][1]), null);
+    const req = new Request(inv.url, { method, headers, body: hasBody ? inv.body : null });
     const ctx = ObjectFreeze({
       executionId: inv.executionId,
       scriptName: inv.scriptName,
