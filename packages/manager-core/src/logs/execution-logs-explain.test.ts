@@ -1,8 +1,9 @@
 import { createTestDatabase, type TestDatabase } from "@picloud/testing";
-import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { SQL, SQLWrapper } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rawQuery } from "../db/database.ts";
 import { ExecutionLogsRepository } from "./execution-logs-repository.ts";
+import { explainPlan, type PlanNode, planNodes } from "./explain.ts";
 import { encodeCursor } from "./uuid-bounds.ts";
 
 /**
@@ -14,19 +15,6 @@ const ROWS = Number(process.env["PICLOUD_EXPLAIN_ROWS"] ?? 1_000_000);
 const BUSY = "00000000-0000-4000-8000-00000000000a"; // 98% of the rows
 const QUIET = "00000000-0000-4000-8000-00000000000b"; // 2%
 const OTHER = "00000000-0000-4000-8000-00000000000c"; // none
-
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(n: PlanNode, out: PlanNode[] = []): PlanNode[] {
-  out.push(n);
-  for (const c of n.Plans ?? []) nodes(c, out);
-  return out;
-}
 
 describe(`logs queries at ${ROWS.toLocaleString("en")} rows (PostgreSQL)`, () => {
   let tdb: TestDatabase;
@@ -64,18 +52,7 @@ describe(`logs queries at ${ROWS.toLocaleString("en")} rows (PostgreSQL)`, () =>
   });
 
   async function plan(q: SQLWrapper | SQL): Promise<PlanNode[]> {
-    const rows = await rawQueryPlan(q);
-    return nodes(rows);
-  }
-
-  async function rawQueryPlan(q: SQLWrapper | SQL): Promise<PlanNode> {
-    const res = (await database.db.execute(sql`explain (format json) ${q}`)) as unknown as
-      | { rows: Record<string, unknown>[] }
-      | Record<string, unknown>[];
-    const rows = Array.isArray(res) ? res : res.rows;
-    const raw = rows[0]?.["QUERY PLAN"];
-    const parsed = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
-    return parsed[0]!.Plan;
+    return planNodes(await explainPlan(database.db, q));
   }
 
   function expectIndexOnly(all: PlanNode[], indexes: string[]) {
@@ -131,11 +108,7 @@ describe(`logs queries at ${ROWS.toLocaleString("en")} rows (PostgreSQL)`, () =>
 
   it("get, dashboard stats and retention use indexes", async () => {
     const first = (await repo.list(QUIET, { limit: 1 })).items[0]!;
-    const { executionLogs } = await import("../db/schema.ts");
-    const { eq } = await import("drizzle-orm");
-    expectIndexOnly(await plan(database.db.select().from(executionLogs).where(eq(executionLogs.id, first.id))), [
-      "execution_logs_pkey",
-    ]);
+    expectIndexOnly(await plan(repo.getQuery(first.id)), ["execution_logs_pkey"]);
     expect((await repo.get(first.id))?.id).toBe(first.id);
     expectIndexOnly(await plan(repo.statsQuery([BUSY, QUIET, OTHER], new Date(Date.now() - 3600_000))), [
       "execution_logs_script_id_idx",

@@ -176,8 +176,16 @@ export class ExecutionLogsRepository {
   /** The whole record with its captured logs and bodies, or null. */
   async get(executionId: string): Promise<ExecutionLog | null> {
     if (!isUuid(executionId)) return null;
-    const [row] = await this.#db.select().from(t).where(eq(t.id, executionId)).limit(1);
+    const [row] = await this.getQuery(executionId);
     return row ? toLog(row) : null;
+  }
+
+  /**
+   * The query `get` runs (for EXPLAIN in tests and benchmarks).
+   * @internal
+   */
+  getQuery(executionId: string) {
+    return this.#db.select().from(t).where(eq(t.id, executionId)).limit(1);
   }
 
   /**
