@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 
 /** Order matters: the prelude captures built-ins before the other parts use them. */
-const PARTS = ["prelude.js", "encoding.js", "url.js", "http.js", "runtime.js"];
+const PARTS = ["prelude.js", "encoding.js", "url.js", "http.js", "events.js", "runtime.js"];
 
 let cached: string | null = null;
 

@@ -248,6 +248,30 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
     expect(r.slow).toMatch(/^TypeError fetch failed: .*timed out/);
   });
 
+  it("AbortController cancels a fetch; AbortSignal.timeout; performance.now", async () => {
+    const o = await run(
+      ex,
+      `export default async () => {
+        const c = new AbortController();
+        const p = fetch("http://127.0.0.1:${port}/slow", { signal: c.signal });
+        setTimeout(() => c.abort(), 20);
+        let a = ""; try { await p; } catch (e) { a = e.name; }
+        let t = ""; try { await fetch("http://127.0.0.1:${port}/slow", { signal: AbortSignal.timeout(20) }); } catch (e) { t = e.name; }
+        let pre = ""; try { await fetch("http://127.0.0.1:${port}/echo", { signal: AbortSignal.abort() }); } catch (e) { pre = e.name; }
+        let fired = 0; const c2 = new AbortController(); c2.signal.addEventListener("abort", () => fired++); c2.signal.onabort = () => fired++; c2.abort(); c2.abort();
+        return { a, t, pre, fired, perf: typeof performance.now() };
+      }`,
+      { budgets: { maxFetches: 5 } },
+    );
+    expect(JSON.parse(bodyText(o))).toEqual({
+      a: "AbortError",
+      t: "TimeoutError",
+      pre: "AbortError",
+      fired: 2,
+      perf: "number",
+    });
+  });
+
   it("timers work inside the wall budget", async () => {
     const o = await run(
       ex,

@@ -137,6 +137,7 @@ class Request extends Body {
   #url;
   #headers;
   #redirect;
+  #signal;
   constructor(input, init = {}) {
     const from = input instanceof Request ? input : null;
     let bytes = null;
@@ -153,6 +154,10 @@ class Request extends Body {
     this.#headers = new Headers(init.headers ?? from?.headers);
     if (ctype && !this.#headers.has("content-type")) this.#headers.set("content-type", ctype);
     this.#redirect = String(init.redirect ?? from?.redirect ?? "follow");
+    this.#signal = init.signal ?? from?.signal ?? null;
+  }
+  get signal() {
+    return this.#signal;
   }
   get method() {
     return this.#method;
@@ -288,6 +293,8 @@ function responseData(value) {
 
 async function fetch(input, init = undefined) {
   const req = new Request(input, init ?? {});
+  const signal = init?.signal ?? req.signal;
+  if (signal?.aborted) throw signal.reason;
   const b = bodies.get(req);
   const payload = {
     method: req.method,
@@ -296,7 +303,24 @@ async function fetch(input, init = undefined) {
     body: b.bytes,
     redirect: req.redirect,
   };
-  const r = await hostFetch(payload);
+  let r;
+  if (signal) {
+    // An aborted fetch rejects at once; the host's request runs out under its own timeout.
+    r = await new NativePromise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      hostFetch(payload).then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      );
+    });
+  } else r = await hostFetch(payload);
   if (r?.ok !== true) {
     throw new TypeError(`fetch failed: ${typeof r?.message === "string" ? r.message : "network error"}`);
   }

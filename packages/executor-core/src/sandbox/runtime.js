@@ -228,6 +228,11 @@ const globals = {
   Response,
   fetch,
   DOMException,
+  Event,
+  EventTarget,
+  AbortController,
+  AbortSignal,
+  performance,
 };
 for (const name of Object.keys(globals)) {
   ObjectDefineProperty(globalThis, name, {
