@@ -37,6 +37,17 @@ describe("ProcessExecutor supervision", () => {
     expect(ex.stats().crashes).toBe(1);
   });
 
+  it("kills a child over its RSS cap (in-flight invocations: executor_crashed)", async () => {
+    const ex = new ProcessExecutor({ stdio: "ignore", maxRssMb: 1 }); // any child is over 1 MB
+    closers.push(() => ex.close());
+    const o = await run(ex, `export default () => new Promise(() => {})`, {
+      id: "rss",
+      budgets: { wallTimeMs: 20_000 },
+    });
+    expect([o.status, o.reason]).toEqual(["error", "executor_crashed"]);
+    expect(ex.stats().crashes).toBeGreaterThanOrEqual(1);
+  });
+
   it("createExecutor returns a ProcessExecutor by default and an InProcessExecutor on request", async () => {
     const a = createExecutor({ stdio: "ignore" });
     const b = createExecutor({ mode: "in-process" });
