@@ -62,4 +62,17 @@ describe("ScriptCache when the source fails", () => {
     source.down = true;
     await expect(cache.get("hello")).rejects.toThrow();
   });
+
+  it("a late notice for the version already cached keeps the entry (it can still be served stale)", async () => {
+    const source = new FlakySource();
+    const changes = new LocalChangeFeed();
+    const cache = new ScriptCache({ source, changes, ttlMs: 0 });
+    await cache.get("hello"); // v1 fetched before its "updated" notice arrives
+    changes.publish({ kind: "updated", scriptId: "s1", name: "hello", version: 1 });
+    source.down = true;
+    expect((await cache.get("hello"))?.version).toBe(1);
+    // A newer version drops it: an outdated script is not served, even stale.
+    changes.publish({ kind: "updated", scriptId: "s1", name: "hello", version: 2 });
+    await expect(cache.get("hello")).rejects.toThrow(/unreachable/);
+  });
 });

@@ -36,7 +36,12 @@ export class ScriptCache {
     this.#onChange = opts.onChange ?? (() => {});
     opts.changes?.subscribe((n) => {
       this.#epoch++;
-      this.#forget(n.scriptId, n.name);
+      // A notice can arrive after a lookup already fetched the version it announces: such an
+      // entry is current and stays (so that it can still be served if the source goes away).
+      const cached = this.#entries.get(n.scriptId);
+      const current =
+        n.kind === "updated" && n.version !== null && cached !== undefined && cached.script.version >= n.version;
+      if (!current) this.#forget(n.scriptId, n.name);
       this.#onChange(n.scriptId, n.kind === "deleted" ? null : n.version);
     });
   }

@@ -145,6 +145,8 @@ export async function startExecutor(
       rpc.close();
       const deadline = new Promise<void>((r) => setTimeout(r, env.PICLOUD_SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([executor.idle(), deadline]);
+      // The last replies are written once their promises settle: let that happen first.
+      await new Promise((r) => setImmediate(r));
       for (const s of connections) s.end();
       await new Promise<void>((r) => {
         http.server.close(() => r());

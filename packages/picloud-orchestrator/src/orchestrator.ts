@@ -146,7 +146,12 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
   // Ready = can run scripts: the executor answers. The manager's reachability is reported
   // but not required: cached scripts keep serving and logs are kept until it returns.
   app.get("/ready", async (c) => {
-    const manager = { reachable: s.manager.reachable, changeStream: s.changes.connected };
+    const manager = {
+      // The change stream is up exactly while the manager is reachable (it heartbeats).
+      reachable: s.changes.connected,
+      lastRequestOk: s.manager.reachable,
+      ...(s.manager.lastError ? { lastError: s.manager.lastError } : {}),
+    };
     if (o.draining()) return c.json({ error: "service_unavailable", message: "shutting down", manager }, 503);
     const executor = await s.executor.ready().catch(() => false);
     if (!executor) {

@@ -65,8 +65,8 @@ export class ManagerClient {
         },
         signal: AbortSignal.timeout(timeoutMs ?? this.#timeoutMs),
       });
-      this.#reachable = res.status < 500 || res.status === 503 ? true : this.#reachable;
-      if (res.status < 500) this.#lastError = null;
+      this.#reachable = true; // it answered, whatever the status
+      this.#lastError = null;
       return res;
     } catch (err) {
       this.#reachable = false;
