@@ -126,6 +126,7 @@ export class IsolatePool {
     const versions = this.#scripts.get(id);
     const list = versions?.get(version);
     if (!versions || !list) return;
+    for (const s of list) if (s.dead && !s.busy) s.dispose(); // frees the isolate if not yet done
     const alive = list.filter((s) => !s.dead);
     if (alive.length === 0 && !this.#creating.get(`${id}\0${version}`)) versions.delete(version);
     else versions.set(version, alive);
@@ -183,6 +184,7 @@ export class IsolatePool {
     let loaded = 0;
     for (const versions of this.#scripts.values()) {
       for (const list of versions.values()) {
+        for (const s of list) if (s.dead && !s.busy) s.dispose(); // frees the isolate if not yet done
         const alive = list.filter((s) => !s.dead);
         if (alive.length > 0) loaded++;
         warm += alive.length;

@@ -166,5 +166,8 @@ describe("warm pool", () => {
     const syntax = await ex.invoke(req);
     expect([syntax.status, syntax.reason, syntax.error?.name]).toEqual(["error", "invalid_module", "SyntaxError"]);
     expect(syntax.error?.stack).not.toMatch(/sandbox\.ts|isolated-vm/); // no host frames leak
+    const threw = await run(ex, `throw new Error("at load");\nexport default () => 1;`, { id: "bad-load" });
+    expect([threw.status, threw.reason]).toEqual(["error", "script_threw"]);
+    expect(ex.stats().isolatesWarm).toBe(0); // broken isolates are not kept
   });
 });

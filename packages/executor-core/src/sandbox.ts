@@ -197,14 +197,14 @@ export class Sandbox {
           await this.#module.evaluate();
         } catch (e) {
           if (this.#killReason || iso.isDisposed) throw e;
-          this.dead = true; // a module that threw at load stays broken
+          this.dispose(); // a module that threw at load stays broken
           throw new ScriptThrew(e);
         }
         const problem = await this.#setModule.apply(undefined, [this.#module.namespace.derefInto()], {
           result: { copy: true },
         });
         if (typeof problem === "string") {
-          this.dead = true;
+          this.dispose();
           throw new ModuleError(new Error(problem));
         }
       }
@@ -245,7 +245,7 @@ export class Sandbox {
         // Close to its limit: retire it rather than let the next request die of it.
         if (h.used_heap_size + h.externally_allocated_size > this.memoryMb * 1024 * 1024 * 0.9) this.dispose();
       } catch {
-        this.dead = true;
+        this.dispose();
       }
     }
     if (this.#killReason && result.kind !== "killed")
@@ -256,12 +256,13 @@ export class Sandbox {
   #faultResult(e: unknown, b: Budgets): RunCore {
     if (e instanceof ModuleError) return { kind: "module", error: e.serialized };
     if (e instanceof ScriptThrew) return { kind: "threw", error: e.serialized };
-    this.dead = true;
-    if (this.#killReason) return killed(this.#killReason, b);
     const msg = e instanceof Error ? e.message : String(e);
-    if (this.#isolate.isDisposed || /memory limit/i.test(msg)) {
+    // Disposed without us killing it: isolated-vm's memory limit did.
+    const heap = this.#killReason === null && (this.#isolate.isDisposed || /memory limit/i.test(msg));
+    this.dispose(); // whatever failed may have left the isolate corrupt
+    if (this.#killReason) return killed(this.#killReason, b);
+    if (heap) {
       this.#killReason = "heap";
-      this.dispose();
       return killed("heap", b);
     }
     return { kind: "internal", error: { name: "InternalError", message: `executor fault: ${msg}`, stack: null } };
