@@ -163,6 +163,27 @@ describe("PostgresExecutionLogSink", () => {
     expect(logger.lines.filter((l) => l.level !== "info")).toEqual([]);
   });
 
+  it("works the same over embedded PGlite (single-process mode)", async () => {
+    const lite = await openDatabase({ dataDir: "memory://" });
+    try {
+      await lite.migrate();
+      const sink = new PostgresExecutionLogSink({
+        repository: new ExecutionLogsRepository(lite.db),
+        dataDir: await tempDir(),
+        logger: collectingLogger(),
+        batchSize: 100,
+        concurrency: 3,
+      });
+      const scriptId = randomUUID();
+      for (const r of rows(1000, scriptId)) sink.write(r);
+      await sink.close();
+      expect(await counts(scriptId, lite)).toEqual({ n: 1000, distinct: 1000 });
+      expect(sink.stats()).toMatchObject({ written: 1000, failed: 0, dropped: 0, spilled: 0, buffered: 0 });
+    } finally {
+      await lite.close();
+    }
+  });
+
   it("keeps rows in memory and the spill file while the database is down, then stores each once", async () => {
     const proxy = new PgProxy();
     await proxy.listen();
