@@ -81,10 +81,10 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
   /** Network errors the browser logs for answers the flow expects (401 before sign-in, 400 for a syntax error). */
   const expectedHttpErrors: { status: number; path: string }[] = [];
 
-  async function shot(name: string): Promise<void> {
-    // Full-page shots from the top, so the sticky top bar stays where it belongs.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  /** Full-page shots from the top (so the sticky bar stays put); dialogs as the viewport shows them. */
+  async function shot(name: string, fullPage = true): Promise<void> {
+    if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
   }
 
   async function admin(path: string, init: RequestInit = {}): Promise<Response> {
@@ -224,7 +224,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
     const dialog = page.getByRole("dialog", { name: "New script" });
     await dialog.getByLabel("Name").fill(NAME);
     await dialog.getByText("TypeScript").click();
-    await shot("03-create-script");
+    await shot("03-create-script", false);
     await dialog.getByRole("button", { name: "Create script" }).click();
     await page.waitForURL(`${base}/scripts/${NAME}`);
     await page.getByRole("heading", { name: NAME }).waitFor();
@@ -272,7 +272,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
     await page.getByRole("link", { name: "Scripts", exact: true }).first().click();
     const dialog = page.getByRole("dialog", { name: "Unsaved changes" });
     await dialog.waitFor();
-    await shot("06-unsaved-changes");
+    await shot("06-unsaved-changes", false);
     await dialog.getByRole("button", { name: "Keep editing" }).click();
     expect(page.url()).toBe(`${base}/scripts/${NAME}`);
     await page.getByRole("button", { name: "Discard" }).click();
@@ -420,7 +420,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
     const confirm = dialog.getByRole("button", { name: `Delete ${NAME}` });
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByLabel(/Type .* to confirm/).fill(NAME);
-    await shot("15-delete-confirm");
+    await shot("15-delete-confirm", false);
     await confirm.click();
     await page.waitForURL(`${base}/`);
     await page.getByRole("heading", { name: "Create your first script" }).waitFor();
