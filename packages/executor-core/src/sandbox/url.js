@@ -17,6 +17,7 @@ function pctEncode(str, keep) {
 }
 const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@%/[\]|^]/;
 const QUERY_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@%/?[\]|^`{}\\]/;
+const SPECIAL_QUERY_KEEP = /[A-Za-z0-9\-._~!$&()*+,;=:@%/?[\]|^`{}\\]/;
 const FRAG_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@%/?[\]|^{}\\#]/;
 const USER_KEEP = /[A-Za-z0-9\-._~!$&'()*+,%]/;
 
@@ -92,7 +93,7 @@ function parseURL(input, base) {
   }
   const sameSchemeRelative = m && base && special && base.protocol === rec.protocol && !rest.startsWith("/");
   if (rest.startsWith("//") || (special && m && !sameSchemeRelative)) {
-    rest = rest.replace(/^\/*/, "");
+    rest = rec.protocol === "file:" ? rest.replace(/^\/\//, "") : rest.replace(/^\/*/, "");
     const slash = rest.indexOf("/");
     let auth = slash >= 0 ? rest.slice(0, slash) : rest;
     rest = slash >= 0 ? rest.slice(slash) : "";
@@ -139,8 +140,9 @@ function parseURL(input, base) {
       rec.pathname = "/" + segs.map((s) => pctEncode(s, PATH_KEEP)).join("/");
     }
   } else rec.pathname = pctEncode(rec.pathname, /[\x20-\x7e]/);
-  rec.search = query === null || query === "" ? "" : "?" + pctEncode(query, QUERY_KEEP);
-  rec.hash = rec.hash === "" ? "" : "#" + pctEncode(rec.hash, FRAG_KEEP);
+  // An empty "?" or "#" is kept in href (as WHATWG does) but reads as "" from search/hash.
+  rec.search = query === null ? "" : "?" + pctEncode(query, special ? SPECIAL_QUERY_KEEP : QUERY_KEEP);
+  rec.hash = hashAt < 0 ? "" : "#" + pctEncode(rec.hash, FRAG_KEEP);
   return rec;
 }
 
@@ -219,7 +221,7 @@ class URL {
       this.#rec.hash;
   }
   get search() {
-    return this.#rec.search;
+    return this.#rec.search === "?" ? "" : this.#rec.search;
   }
   set search(v) {
     const q = String(v).replace(/^\?/, "");
@@ -233,7 +235,7 @@ class URL {
     return this.#params;
   }
   get hash() {
-    return this.#rec.hash;
+    return this.#rec.hash === "#" ? "" : this.#rec.hash;
   }
   set hash(v) {
     const h = String(v).replace(/^#/, "");
