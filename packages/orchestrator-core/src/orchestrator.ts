@@ -82,10 +82,15 @@ export class Orchestrator {
     const script = await this.#o.scripts.get(target.idOrName);
     if (!script) throw new PiCloudError("not_found", `no script ${JSON.stringify(target.idOrName)}`);
     const url = new URL(req.url);
-    const headers = new Headers(req.headers);
-    if (script.visibility === "private" && !target.admin) await this.#checkKey(script, url, headers);
+    // A copy only where the key check removes the platform's credential from what the
+    // script sees; otherwise the request's own headers are read as they are.
+    let headers = req.headers;
+    if (script.visibility === "private" && !target.admin) {
+      headers = new Headers(headers);
+      await this.#checkKey(script, url, headers);
+    }
     const budgets = resolveBudgets(this.#o.defaults, this.#o.ceilings, script.limits);
-    const body = await readBodyCapped(req, budgets.maxRequestBytes);
+    const body = await readBodyCapped(req, budgets.maxRequestBytes, req.headers.get("content-length"));
     const release = this.#o.gate.acquire(script.id);
     let outcome: InvocationOutcome;
     const scriptUrl = `${url.origin}${target.restPath}${url.search}`;

@@ -3,6 +3,9 @@ import type { HttpSummary } from "@picloud/shared";
 const SECRET_HEADERS = new Set(["authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"]);
 const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml)))/i;
 export const REDACTED = "[redacted]";
+// Decoders are stateless between whole-buffer decode() calls: one of each serves every log.
+const LENIENT_UTF8 = new TextDecoder("utf-8", { fatal: false });
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Replaces env secret values wherever they occur in a string. */
 export class Redactor {
@@ -54,7 +57,7 @@ export function summarizeBody(
   const textual = contentType ? TEXTUAL.test(contentType) : looksLikeUtf8(slice);
   if (textual) {
     // `fatal: false`: a cut in the middle of a character becomes U+FFFD, not an error.
-    const text = new TextDecoder("utf-8", { fatal: false }).decode(slice);
+    const text = LENIENT_UTF8.decode(slice);
     return { body: redactor.text(text), bodyEncoding: "utf8", bodySize: body.byteLength, bodyTruncated: truncated };
   }
   return {
@@ -67,7 +70,7 @@ export function summarizeBody(
 
 function looksLikeUtf8(bytes: Uint8Array): boolean {
   try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, Math.min(bytes.byteLength, 1024)));
+    STRICT_UTF8.decode(bytes.subarray(0, Math.min(bytes.byteLength, 1024)));
     return !bytes.subarray(0, 1024).includes(0);
   } catch {
     return false;
