@@ -194,4 +194,46 @@ describe("picloud-manager cluster routes", () => {
     await sql.end();
     expect(rows.map((r) => r.id).sort()).toEqual([...batch, ...good].map((l) => l.id).sort());
   });
+
+  it("a drain ends open change streams and dashboard log streams instead of waiting for its deadline", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "picloud-manager-drain-"));
+    const other = await startManager({
+      PORT: String(await freePort()),
+      HOST: "127.0.0.1",
+      DATABASE_URL: db.url,
+      PICLOUD_CLUSTER_TOKEN: CLUSTER_TOKEN,
+      PICLOUD_ADMIN_TOKEN: ADMIN,
+      PICLOUD_DATA_DIR: dir,
+      PICLOUD_LOG_LEVEL: "silent",
+      PICLOUD_SHUTDOWN_TIMEOUT_MS: "600000", // far beyond this test's timeout
+    });
+    try {
+      const url = other.listening.url;
+      await fetch(`${url}/api/scripts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "streamed", source: `export default () => 1` }),
+      });
+      const changes = await fetch(`${url}/internal/cluster/changes`, {
+        headers: { authorization: `Bearer ${CLUSTER_TOKEN}` },
+      });
+      const logs = await fetch(`${url}/api/scripts/streamed/logs/stream`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      expect([changes.status, logs.status]).toEqual([200, 200]);
+      const drained = (res: Response) =>
+        (async () => {
+          try {
+            for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>);
+          } catch {
+            // cut: also an end
+          }
+        })();
+      const ends = Promise.all([drained(changes), drained(logs)]);
+      await other.stop();
+      await ends;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

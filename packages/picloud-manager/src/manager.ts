@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { compileScript } from "@picloud/executor-core";
 import {
   type AppEnv,
@@ -46,6 +48,8 @@ export interface ManagerServices {
   changes: PgChangeFeed;
   /** Aborted when the drain starts: open change streams end. */
   shutdown: AbortController;
+  /** Sockets of open dashboard log streams (SSE), closed when the drain starts. */
+  liveStreams: Set<Socket>;
   close(): Promise<void>;
 }
 
@@ -101,6 +105,7 @@ export async function createManagerServices(
     feed,
     changes,
     shutdown,
+    liveStreams: new Set(),
     async close() {
       shutdown.abort();
       await retention.stop();
@@ -116,6 +121,16 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
   app.onError(onError);
   app.notFound(notFound);
   app.use("*", requestContext(s.logger));
+  // The dashboard's live log streams never end by themselves: remember their sockets so
+  // that a drain can close them (the dashboard reconnects) instead of waiting for its deadline.
+  app.use("/api/scripts/:id/logs/stream", async (c, next) => {
+    const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
+    if (socket) {
+      s.liveStreams.add(socket);
+      socket.once("close", () => s.liveStreams.delete(socket));
+    }
+    await next();
+  });
   const batches = { received: 0, rows: 0, inserted: 0 };
   const cluster = clusterRoutes({
     token: s.env.PICLOUD_CLUSTER_TOKEN,
@@ -215,8 +230,9 @@ export async function startManager(
     logger,
     onDrainStart: () => {
       draining = true;
-      // Change streams never end by themselves: end them so the server can close.
+      // Change streams and live log streams never end by themselves: end them so the server can close.
       services.shutdown.abort();
+      for (const socket of services.liveStreams) socket.destroy();
     },
     cleanup: () => services.close(),
     timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,

@@ -224,6 +224,11 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
   }, 60_000);
 
   afterAll(async () => {
+    // Warnings of the processes (unhandled rejections and the like) are worth seeing.
+    for (const p of procs) {
+      const warnings = p.output.split("\n").filter((l) => /Warning|Unhandled|uncaught/i.test(l));
+      if (warnings.length) process.stderr.write(`[cluster e2e] ${p.name}:\n${warnings.join("\n")}\n`);
+    }
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
     await db?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
