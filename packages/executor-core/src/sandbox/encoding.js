@@ -44,55 +44,67 @@ function utf8Encode(input) {
   return out;
 }
 
+/** UTF-8 decoding exactly as the WHATWG Encoding standard specifies (replacement per maximal subpart). */
 function utf8Decode(bytes, fatal) {
   const units = [];
   let out = "";
-  const flush = () => {
-    out += StringFromCharCode.apply(null, units);
-    units.length = 0;
-  };
-  const bad = () => {
-    if (fatal) throw new TypeError("The encoded data was not valid UTF-8");
-    units.push(0xfffd);
-  };
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i];
-    let need = 0;
-    let cp = 0;
-    let min = 0;
-    if (b < 0x80) {
-      units.push(b);
-      i++;
-    } else {
-      if (b >= 0xc2 && b <= 0xdf) [need, cp, min] = [1, b & 0x1f, 0x80];
-      else if (b >= 0xe0 && b <= 0xef) [need, cp, min] = [2, b & 0x0f, 0x800];
-      else if (b >= 0xf0 && b <= 0xf4) [need, cp, min] = [3, b & 0x07, 0x10000];
-      else {
-        bad();
-        i++;
-        continue;
-      }
-      let j = 1;
-      for (; j <= need; j++) {
-        const x = bytes[i + j];
-        if (x === undefined || (x & 0xc0) !== 0x80) break;
-        cp = (cp << 6) | (x & 0x3f);
-      }
-      if (j <= need || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        bad();
-        i += Math.max(j, 1);
-        continue;
-      }
-      i += need + 1;
-      if (cp >= 0x10000) {
-        cp -= 0x10000;
-        units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-      } else units.push(cp);
+  let needed = 0;
+  let seen = 0;
+  let cp = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
+  const emit = (c) => {
+    if (c >= 0x10000) {
+      const x = c - 0x10000;
+      units.push(0xd800 + (x >> 10), 0xdc00 + (x & 0x3ff));
+    } else units.push(c);
+    if (units.length > 8192) {
+      out += StringFromCharCode.apply(null, units);
+      units.length = 0;
     }
-    if (units.length > 8192) flush();
+  };
+  const error = () => {
+    if (fatal) throw new TypeError("The encoded data was not valid UTF-8");
+    emit(0xfffd);
+  };
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (needed === 0) {
+      if (b <= 0x7f) emit(b);
+      else if (b >= 0xc2 && b <= 0xdf) {
+        needed = 1;
+        cp = b & 0x1f;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0;
+        if (b === 0xed) upper = 0x9f;
+        needed = 2;
+        cp = b & 0xf;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90;
+        if (b === 0xf4) upper = 0x8f;
+        needed = 3;
+        cp = b & 0x7;
+      } else error();
+      continue;
+    }
+    if (b < lower || b > upper) {
+      needed = seen = cp = 0;
+      lower = 0x80;
+      upper = 0xbf;
+      i--; // the byte starts over as the first of a new sequence
+      error();
+      continue;
+    }
+    lower = 0x80;
+    upper = 0xbf;
+    cp = (cp << 6) | (b & 0x3f);
+    if (++seen === needed) {
+      emit(cp);
+      needed = seen = cp = 0;
+    }
   }
-  flush();
-  return out;
+  if (needed !== 0) error();
+  return out + StringFromCharCode.apply(null, units);
 }
 
 /** Any BufferSource as a Uint8Array view (no copy). */
