@@ -176,9 +176,9 @@ function tree(pid: number): number[] {
 }
 
 /** CPU seconds (user + system) used so far by a process tree. */
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, only = false): number {
   let ticks = 0;
-  for (const p of tree(pid)) {
+  for (const p of only ? [pid] : tree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -200,6 +200,8 @@ interface WrkResult {
   errors: number;
   requests: number;
   cpuMsPerReq: number;
+  /** The same, for the root process only (PiCloud: without the executor child). */
+  rootCpuMsPerReq: number;
 }
 
 function toMs(v: string, unit: string): number {
@@ -213,12 +215,14 @@ writeFileSync(luaFile, `wrk.method = "POST"\nwrk.body = '${BODY}'\nwrk.headers["
 
 function wrk(url: string, seconds: number, pid: number): WrkResult {
   const cpu0 = cpuSeconds(pid);
+  const root0 = cpuSeconds(pid, true);
   const out = execFileSync(
     "wrk",
     ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "5s", "--latency", "-s", luaFile, url],
     { encoding: "utf8" },
   );
   const cpu = cpuSeconds(pid) - cpu0;
+  const root = cpuSeconds(pid, true) - root0;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const lat = (p: string): number => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
@@ -228,7 +232,15 @@ function wrk(url: string, seconds: number, pid: number): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, p50: lat("50"), p99: lat("99"), errors, requests, cpuMsPerReq: (cpu * 1000) / requests };
+  return {
+    rps,
+    p50: lat("50"),
+    p99: lat("99"),
+    errors,
+    requests,
+    cpuMsPerReq: (cpu * 1000) / requests,
+    rootCpuMsPerReq: (root * 1000) / requests,
+  };
 }
 
 interface System {
@@ -319,7 +331,10 @@ async function throughputSection(): Promise<{ rows: string[][]; summary: Map<str
     for (const s of systems) {
       const w = wrk(s.url, SECONDS, s.pid);
       results.get(s.key)?.push(w);
-      log(`round ${r + 1} ${s.key}: ${f(w.rps, 0)} req/s, p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms, errors ${w.errors}`);
+      log(
+        `round ${r + 1} ${s.key}: ${f(w.rps, 0)} req/s, p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms, ` +
+          `CPU ${f(w.cpuMsPerReq, 3)} ms/req (root ${f(w.rootCpuMsPerReq, 3)}), errors ${w.errors}`,
+      );
       await sleep(300);
     }
   }
@@ -333,12 +348,24 @@ async function throughputSection(): Promise<{ rows: string[][]; summary: Map<str
       errors: rs.reduce((a, x) => a + x.errors, 0),
       requests: rs.reduce((a, x) => a + x.requests, 0),
       cpuMsPerReq: median(rs.map((x) => x.cpuMsPerReq)),
+      rootCpuMsPerReq: median(rs.map((x) => x.rootCpuMsPerReq)),
     });
   }
   const hono = summary.get("hono");
   const workerd = summary.get("workerd");
   const rows: string[][] = [
-    ["system", "req/s", "p50 ms", "p99 ms", "vs Hono", "vs workerd", "p99 vs Hono", "server CPU ms/req", "errors"],
+    [
+      "system",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "vs Hono",
+      "vs workerd",
+      "p99 vs Hono",
+      "server CPU ms/req",
+      "of which executor",
+      "errors",
+    ],
   ];
   for (const s of systems) {
     const w = summary.get(s.key) as WrkResult;
@@ -351,6 +378,7 @@ async function throughputSection(): Promise<{ rows: string[][]; summary: Map<str
       workerd ? `${f(w.rps / workerd.rps)}x` : "",
       hono ? `${f(w.p99 / hono.p99)}x` : "",
       f(w.cpuMsPerReq, 3),
+      f(w.cpuMsPerReq - w.rootCpuMsPerReq, 3),
       String(w.errors),
     ]);
   }
