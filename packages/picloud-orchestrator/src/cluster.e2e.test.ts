@@ -140,6 +140,8 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
   const orchEnv: Record<string, string>[] = [];
   let manager: Proc;
   const orchestrators: Proc[] = [];
+  const executors: Proc[] = [];
+  const execEnv: Record<string, string>[] = [];
 
   const start = (name: string, bin: string, env: Record<string, string>) => {
     const p = new Proc(name, process.execPath, [bin], env);
@@ -178,12 +180,13 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
     };
     const execAddr = [`127.0.0.1:${ports.exec1Rpc}`, join(dir, "executor-2.sock")];
     for (const i of [0, 1]) {
-      start(`executor-${i + 1}`, BIN.executor, {
+      execEnv[i] = {
         ...common,
         PORT: String(ports.execHttp[i]),
         PICLOUD_EXECUTOR_LISTEN: execAddr[i] as string,
         PICLOUD_NODE_ID: `executor-${i + 1}`,
-      });
+      };
+      executors[i] = start(`executor-${i + 1}`, BIN.executor, execEnv[i] ?? {});
       orchEnv[i] = {
         ...common,
         PORT: String(ports.orch[i]),
@@ -245,7 +248,7 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
   };
 
   it(
-    "deploys through Caddy and both orchestrators serve traffic; an update is served by both within 1 s",
+    "deploys through Caddy and both orchestrators serve traffic; an update, a rollback and a delete are served by both within 1 s",
     () =>
       dumpOnFailure(async () => {
         await deploy("hello", `export default () => Response.json({ v: 1 })`);
@@ -256,27 +259,55 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
         const byNode = Object.groupBy(calls, (c) => c.node ?? "none");
         expect(Object.keys(byNode).sort()).toEqual(["node-1", "node-2"]);
 
-        // Update through Caddy; from the moment the manager answers, poll each orchestrator directly.
-        const res = await admin("/api/scripts/hello", {
-          method: "PUT",
-          body: JSON.stringify({ source: `export default () => Response.json({ v: 2 })` }),
-        });
-        expect(res.status).toBe(200);
-        const t0 = performance.now();
-        const lag = await Promise.all(
-          ports.orch.map(async (port) => {
-            await until(
-              "v2",
-              async () => (await get(`http://127.0.0.1:${port}/api/execute/hello`)).body === '{"v":2}',
-              5000,
-            );
-            return performance.now() - t0;
-          }),
+        // Each change goes through Caddy to the manager; from the moment it answers, each
+        // orchestrator is polled directly until it serves the change.
+        const change = async (
+          label: string,
+          path: string,
+          init: RequestInit,
+          script: string,
+          served: (c: Call) => boolean,
+        ) => {
+          const res = await admin(path, init);
+          expect(res.status, `${label}: ${await res.clone().text()}`).toBeLessThan(300);
+          const t0 = performance.now();
+          const lag = await Promise.all(
+            ports.orch.map(async (port) => {
+              await until(label, async () => served(await get(`http://127.0.0.1:${port}/api/execute/${script}`)), 5000);
+              return performance.now() - t0;
+            }),
+          );
+          process.stderr.write(
+            `[cluster e2e] ${label} served by both orchestrators after ${lag.map((l) => l.toFixed(0)).join(" / ")} ms\n`,
+          );
+          for (const ms of lag) expect(ms, label).toBeLessThan(1000);
+        };
+        const json = (body: string) => JSON.stringify({ source: `export default () => Response.json(${body})` });
+        await change(
+          "update",
+          "/api/scripts/hello",
+          { method: "PUT", body: json("{ v: 2 }") },
+          "hello",
+          (c) => c.body === '{"v":2}',
         );
-        process.stderr.write(
-          `[cluster e2e] update visible on both orchestrators after ${lag.map((l) => l.toFixed(0)).join(" / ")} ms\n`,
+        await change(
+          "rollback",
+          "/api/scripts/hello/rollback",
+          { method: "POST", body: JSON.stringify({ version: 1 }) },
+          "hello",
+          (c) => c.body === '{"v":1}',
         );
-        for (const ms of lag) expect(ms).toBeLessThan(1000);
+        await change(
+          "update",
+          "/api/scripts/hello",
+          { method: "PUT", body: json("{ v: 2 }") },
+          "hello",
+          (c) => c.body === '{"v":2}',
+        );
+        await deploy("ephemeral", `export default () => "here"`);
+        for (const port of ports.orch)
+          expect((await get(`http://127.0.0.1:${port}/api/execute/ephemeral`)).status).toBe(200);
+        await change("delete", "/api/scripts/ephemeral", { method: "DELETE" }, "ephemeral", (c) => c.status === 404);
       }),
     30_000,
   );
@@ -383,6 +414,42 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
         } finally {
           await sql.end();
         }
+      }),
+    60_000,
+  );
+
+  it(
+    "an executor killed during an invocation: executor_crashed at once, the node leaves Caddy's rotation, and comes back",
+    () =>
+      dumpOnFailure(async () => {
+        const orch1 = `http://127.0.0.1:${ports.orch[0]}`;
+        await deploy("sleepy", `export default () => new Promise((r) => setTimeout(() => r("woke"), 5000))`);
+        const inflight = get(`${orch1}/api/execute/sleepy`);
+        await until("invocation in flight on executor-1", async () => {
+          const m = await (await fetch(`http://127.0.0.1:${ports.execHttp[0]}/metrics`)).text();
+          return /picloud_executor_rpc\{kind="inflight"\} [1-9]/.test(m);
+        });
+        await executors[0]?.kill("SIGKILL");
+        const crashed = await inflight;
+        expect(crashed.status).toBe(500);
+        expect(JSON.parse(crashed.body)).toMatchObject({ details: { reason: "executor_crashed" } });
+        const unavailable = await get(`${orch1}/api/execute/hello`);
+        expect(unavailable.status).toBe(500);
+        expect(JSON.parse(unavailable.body)).toMatchObject({ details: { reason: "executor_unavailable" } });
+        expect((await fetch(`${orch1}/ready`)).status).toBe(503);
+        // Caddy's /ready checks take node 1 out: everything is served by node 2.
+        await until(
+          "Caddy routes around node 1",
+          async () => {
+            const calls = await Promise.all(Array.from({ length: 6 }, () => get(`${caddyUrl}/api/execute/hello`)));
+            return calls.every((c) => c.status === 200 && c.node === "node-2");
+          },
+          15_000,
+        );
+        executors[0] = start("executor-1 (restarted)", BIN.executor, execEnv[0] ?? {});
+        await until("orchestrator-1 ready again", async () => (await fetch(`${orch1}/ready`)).ok, 30_000);
+        const back = await get(`${orch1}/api/execute/hello`);
+        expect([back.status, back.body]).toEqual([200, '{"v":2}']);
       }),
     60_000,
   );
