@@ -190,7 +190,11 @@ export class Sandbox {
     try {
       const body = inv.request.body;
       const begin = { env: inv.env, maxLogLines: b.maxLogLines, maxLogBytes: b.maxLogBytes };
-      await this.#begin.apply(undefined, [begin], { arguments: { copy: true } });
+      // A warm isolate starts the invocation inside `invoke` (one crossing instead of two);
+      // the first run starts it before the module is evaluated, so that top-level code
+      // already logs into this invocation and sees its env.
+      const first = !this.#evaluated;
+      if (first) await this.#begin.apply(undefined, [begin], { arguments: { copy: true } });
       if (!this.#evaluated) {
         this.#evaluated = true;
         try {
@@ -218,6 +222,7 @@ export class Sandbox {
         // An exact copy: a pooled Buffer's backing store may hold other requests' bytes.
         body: body ? new Uint8Array(body) : null,
         maxResponseBytes: b.maxResponseBytes,
+        begin: first ? null : begin,
       };
       const raw = await this.#invoke.apply(undefined, [payload], {
         arguments: { copy: true },
@@ -230,7 +235,8 @@ export class Sandbox {
       clearTimeout(wallTimer);
       clearTimeout(cpuTimer);
       this.#active = null;
-      st.abort.abort();
+      // Only a host fetch listens to the signal (and aborting builds a DOMException).
+      if (st.fetchCount > 0) st.abort.abort();
       for (const t of st.timers) clearTimeout(t);
       st.timers.clear();
     }

@@ -328,6 +328,9 @@ function setModule(ns) {
 }
 
 async function invoke(inv) {
+  // A warm run starts here (begin's own crossing saved); outside the try: a failure is the
+  // runtime's, not the script's.
+  if (inv.begin !== null && inv.begin !== undefined) begin(inv.begin);
   let value;
   try {
     const method = String(inv.method).toUpperCase();
