@@ -57,6 +57,7 @@ export class RpcExecutorClient implements Executor {
       return;
     }
     if (msg.t !== "reply") return;
+    if (msg.stats !== undefined) this.#stats = { ...(msg.stats as ExecutorStats) };
     const p = this.#pending.get(msg.id);
     if (!p) return;
     this.#pending.delete(msg.id);
