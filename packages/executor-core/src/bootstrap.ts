@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 
 /** Order matters: the prelude captures built-ins before the other parts use them. */
-const PARTS = ["prelude.js", "encoding.js", "url.js", "http.js", "events.js", "runtime.js"];
+const PARTS = ["prelude.js", "encoding.js", "url.js", "http.js", "events.js", "subtle.js", "runtime.js"];
 
 let cached: string | null = null;
 
 /**
  * The in-isolate runtime as one closure body for `context.evalClosure`. Its host
- * callbacks arrive as `$0..$3`; it returns `[begin, setModule, invoke]`.
+ * callbacks arrive as `$0..$4`; it returns `[begin, setModule, invoke]`.
  */
 export function bootstrapSource(): string {
   cached ??=

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type {
   Budgets,
   InvocationHttpResponse,
@@ -57,6 +57,22 @@ export type RunResult = RunCore & { logs: LogCollector; cpuMs: number; fetchLimi
 type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
 
 const never = (): Promise<never> => new Promise<never>(() => {});
+
+const HASHES: Record<string, string> = {
+  "SHA-1": "sha1",
+  "SHA-256": "sha256",
+  "SHA-384": "sha384",
+  "SHA-512": "sha512",
+};
+
+/** crypto.subtle's host half: digests and HMAC over copied bytes (sync; cost bounded by the heap limit). */
+function hostCrypto(op: unknown, alg: unknown, key: unknown, data: unknown): Uint8Array {
+  const hash = HASHES[String(alg)];
+  if (!hash || !(data instanceof Uint8Array)) throw new TypeError("unsupported algorithm or data");
+  if (op === "digest") return new Uint8Array(createHash(hash).update(data).digest());
+  if (op === "hmac" && key instanceof Uint8Array) return new Uint8Array(createHmac(hash, key).update(data).digest());
+  throw new TypeError("unsupported operation");
+}
 
 /** The filename user code is compiled under: it is what stack frames show. */
 export function scriptFilename(script: { name: string; version: number }): string {
@@ -141,9 +157,10 @@ export class Sandbox {
       return st() === s ? r : never(); // answers after the invocation ended are dropped
     });
     const randomCb = new ivm.Callback((n: unknown) => new Uint8Array(randomBytes(Math.min(65536, Number(n) || 0))));
+    const cryptoCb = new ivm.Callback(hostCrypto);
     try {
       const context = await isolate.createContext();
-      const arr = await context.evalClosure(bootstrapSource(), [logCb, fetchRef, sleepRef, randomCb], {
+      const arr = await context.evalClosure(bootstrapSource(), [logCb, fetchRef, sleepRef, randomCb, cryptoCb], {
         result: { reference: true },
         timeout: 5000,
       });

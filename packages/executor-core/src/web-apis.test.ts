@@ -144,6 +144,28 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
     });
   });
 
+  it("crypto.subtle: digest and HMAC sign/verify match Node", async () => {
+    const o = await run(
+      ex,
+      `export default async () => {
+        const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+        const data = new TextEncoder().encode("hello");
+        const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+        const sig = await crypto.subtle.sign("HMAC", key, data);
+        return { sha256: hex(await crypto.subtle.digest("SHA-256", data)), sha1: hex(await crypto.subtle.digest({ name: "SHA-1" }, data)),
+          hmac: hex(sig), ok: await crypto.subtle.verify("HMAC", key, sig, data), bad: await crypto.subtle.verify("HMAC", key, sig, new Uint8Array(1)) };
+      }`,
+    );
+    const { createHash, createHmac } = await import("node:crypto");
+    expect(JSON.parse(bodyText(o))).toEqual({
+      sha256: createHash("sha256").update("hello").digest("hex"),
+      sha1: createHash("sha1").update("hello").digest("hex"),
+      hmac: createHmac("sha256", "secret").update("hello").digest("hex"),
+      ok: true,
+      bad: false,
+    });
+  });
+
   it("URL parsing and URLSearchParams", async () => {
     const o = await run(
       ex,

@@ -137,6 +137,7 @@ const queueMicrotask = (fn) => {
 };
 
 const crypto = {
+  subtle,
   getRandomValues(arr) {
     if (
       !ArrayBuffer.isView(arr) ||
