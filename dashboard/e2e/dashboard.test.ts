@@ -368,7 +368,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
     await page.getByRole("link", { name: "Settings" }).click();
     await page.waitForURL(/\/settings$/);
     expect(await page.getByTestId("curl-line").textContent()).toContain(`curl -i '${base}/api/execute/${NAME}`);
-    await page.getByLabel("Name", { exact: true }).fill("GREETING");
+    await page.getByLabel("Variable", { exact: true }).fill("GREETING");
     await page.getByLabel("Value", { exact: true }).fill("s3cret-value");
     await page.getByRole("button", { name: "Add", exact: true }).click();
     await page.getByText("Added GREETING").waitFor();
