@@ -5,7 +5,7 @@
  * loopback ports.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -251,6 +251,19 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
     "deploys through Caddy and both orchestrators serve traffic; an update, a rollback and a delete are served by both within 1 s",
     () =>
       dumpOnFailure(async () => {
+        // Caddy: system paths go to the manager, other paths are the dashboard (SPA fallback),
+        // and the manager's internal cluster routes are not reachable through it.
+        const info = (await (await fetch(`${caddyUrl}/info`)).json()) as { service: string; mode: string };
+        expect(info).toMatchObject({ service: "picloud-manager", mode: "cluster" });
+        if (existsSync(join(ROOT, "dashboard/build/index.html"))) {
+          const spa = await fetch(`${caddyUrl}/scripts/hello/executions`);
+          expect(spa.status).toBe(200);
+          expect(spa.headers.get("content-type")).toContain("text/html");
+        }
+        const internal = await fetch(`${caddyUrl}/internal/cluster/scripts/hello`, {
+          headers: { authorization: `Bearer ${CLUSTER_TOKEN}` },
+        });
+        expect(internal.headers.get("content-type") ?? "").not.toContain("application/json");
         await deploy("hello", `export default () => Response.json({ v: 1 })`);
         const calls: Call[] = [];
         for (let i = 0; i < 20; i++) calls.push(await get(`${caddyUrl}/api/execute/hello`));

@@ -179,7 +179,9 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
   app.route(
     "/",
     executeRoutes(s.orchestrator, async (c) => {
-      const token = bearer(c);
+      // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
+      const raw = bearer(c);
+      const token = raw && !raw.startsWith("pc_key_") ? raw : null;
       const session = getCookie(c, SESSION_COOKIE) ?? null;
       if (!token && !session) return false;
       // Not the admin when the manager cannot say: private scripts then need their key.
