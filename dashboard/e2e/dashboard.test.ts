@@ -20,6 +20,7 @@ const shots = join(repo, "artifacts", "screenshots");
 const CHROMIUM = process.env["PICLOUD_E2E_CHROMIUM"] ?? "/usr/bin/chromium";
 const TOKEN = "e2e-admin-token-0123456789abcdef";
 const NAME = "e2e-hello";
+const RENAMED = "e2e-greeter";
 const LAPTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -412,19 +413,30 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
     await row.waitFor();
   });
 
-  it("deletes the script after typing its name", async () => {
+  it("renames the script: the endpoint moves", async () => {
     await page.goto(`/scripts/${NAME}/settings`);
+    await page.getByLabel("Name", { exact: true }).fill(RENAMED);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.waitForURL(`${base}/scripts/${RENAMED}/settings`);
+    await page.getByRole("heading", { name: RENAMED }).waitFor();
+    expect((await admin(`/api/scripts/${NAME}`)).status).toBe(404);
+    expect((await fetch(`${base}/api/execute/${RENAMED}`)).status).toBe(200);
+  });
+
+  it("deletes the script after typing its name", async () => {
     await page.getByRole("button", { name: "Delete script" }).click();
-    const dialog = page.getByRole("dialog", { name: `Delete ${NAME}?` });
+    const dialog = page.getByRole("dialog", { name: `Delete ${RENAMED}?` });
     await dialog.waitFor();
-    const confirm = dialog.getByRole("button", { name: `Delete ${NAME}` });
+    const confirm = dialog.getByRole("button", { name: `Delete ${RENAMED}` });
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByLabel(/Type .* to confirm/).fill(NAME);
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel(/Type .* to confirm/).fill(RENAMED);
     await shot("15-delete-confirm", false);
     await confirm.click();
     await page.waitForURL(`${base}/`);
     await page.getByRole("heading", { name: "Create your first script" }).waitFor();
-    expect((await admin(`/api/scripts/${NAME}`)).status).toBe(404);
+    expect((await admin(`/api/scripts/${RENAMED}`)).status).toBe(404);
   });
 
   it("signs out", async () => {
