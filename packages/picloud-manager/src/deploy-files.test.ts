@@ -4,7 +4,7 @@
  * health check are checked against the binaries' real env schemas.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -142,6 +142,21 @@ function hostPort(s: string): { host: string; port: number } {
 
 const isPicloudImage = (s: Service) => (s.image ?? "").startsWith("picloud:") || (s.build && !s.build.target);
 const isCaddy = (s: Service) => s.build?.target === "caddy" || (s.image ?? "").startsWith("picloud-caddy");
+
+describe("docker/Dockerfile", () => {
+  it("copies every workspace package's manifest before `pnpm install --frozen-lockfile`", () => {
+    const text = readFileSync(join(ROOT, "docker/Dockerfile"), "utf8");
+    const deps = text.slice(text.indexOf("AS deps"), text.indexOf("RUN pnpm install --frozen-lockfile"));
+    const manifests = [
+      ...readdirSync(join(ROOT, "packages"))
+        .filter((d) => existsSync(join(ROOT, "packages", d, "package.json")))
+        .map((d) => `packages/${d}/package.json`),
+      "dashboard/package.json",
+    ];
+    for (const m of manifests) expect(deps, m).toContain(`COPY ${m} `);
+    for (const f of ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc"]) expect(deps).toContain(f);
+  });
+});
 
 describe.each(["docker/compose.single.yml", "docker/compose.cluster.yml"])("%s", (file) => {
   const services = load(file);
