@@ -12,7 +12,7 @@ const PREFIX = "/api/execute/";
  */
 export function executeRoutes(
   orchestrator: Orchestrator,
-  isAdmin: (c: Context<AppEnv>) => Promise<boolean>,
+  isAdmin: (c: Context<AppEnv>) => Promise<boolean | "token" | "session">,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const handler = async (c: Context<AppEnv>) => {
@@ -21,9 +21,11 @@ export function executeRoutes(
     const slash = after.indexOf("/");
     const idOrName = decodeURIComponent(slash === -1 ? after : after.slice(0, slash));
     const restPath = slash === -1 ? "/" : after.slice(slash);
-    const admin = await isAdmin(c);
+    const how = await isAdmin(c);
+    const admin = how !== false;
+    const adminVia = how === "token" || how === "session" ? how : null;
     const trigger = admin && c.req.header("x-picloud-trigger") === "test" ? "test" : "http";
-    return orchestrator.invoke(c.req.raw, { idOrName, restPath, admin, trigger });
+    return orchestrator.invoke(c.req.raw, { idOrName, restPath, admin, adminVia, trigger });
   };
   app.all("/api/execute/:id", handler);
   app.all("/api/execute/:id/*", handler);

@@ -39,6 +39,11 @@ export interface InvokeTarget {
   restPath: string;
   /** The caller proved to be the admin (may invoke private scripts, may mark a test run). */
   admin: boolean;
+  /**
+   * How the admin proved it. The credential is the platform's, so it is removed before the
+   * script sees the request: a script must never read the admin token or a session id.
+   */
+  adminVia?: "token" | "session" | null;
   trigger: Trigger;
 }
 
@@ -88,6 +93,10 @@ export class Orchestrator {
     if (script.visibility === "private" && !target.admin) {
       headers = new Headers(headers);
       await this.#checkKey(script, url, headers);
+    }
+    if (target.adminVia === "token" || headers.get("cookie")?.includes(SESSION_COOKIE_NAME)) {
+      if (headers === req.headers) headers = new Headers(headers);
+      stripPlatformCredentials(headers, target.adminVia ?? null);
     }
     const budgets = resolveBudgets(this.#o.defaults, this.#o.ceilings, script.limits);
     const body = await readBodyCapped(req, budgets.maxRequestBytes, req.headers.get("content-length"));
@@ -211,6 +220,23 @@ export class Orchestrator {
       this.#sinkFailures++;
       this.#o.logger.warn({ err, executionId: id }, "execution-log sink failed");
     }
+  }
+}
+
+/** Name of the dashboard's session cookie (set by the manager). */
+export const SESSION_COOKIE_NAME = "picloud_session";
+
+/** Removes the dashboard session cookie, and the admin's bearer token when it was one. */
+export function stripPlatformCredentials(headers: Headers, adminVia: "token" | "session" | null): void {
+  if (adminVia === "token") headers.delete("authorization");
+  const cookie = headers.get("cookie");
+  if (cookie?.includes(SESSION_COOKIE_NAME)) {
+    const kept = cookie
+      .split(";")
+      .map((c) => c.trim())
+      .filter((c) => c && !c.startsWith(`${SESSION_COOKIE_NAME}=`));
+    if (kept.length) headers.set("cookie", kept.join("; "));
+    else headers.delete("cookie");
   }
 }
 

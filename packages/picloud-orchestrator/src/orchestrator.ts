@@ -185,7 +185,9 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
       const session = getCookie(c, SESSION_COOKIE) ?? null;
       if (!token && !session) return false;
       // Not the admin when the manager cannot say: private scripts then need their key.
-      return s.source.verifyAdmin({ token, session }).catch(() => false);
+      const ok = await s.source.verifyAdmin({ token, session }).catch(() => false);
+      // Say which credential it was, so that the orchestrator keeps it from the script.
+      return ok ? (token ? "token" : "session") : false;
     }),
   );
   installMethodNotAllowed(app);

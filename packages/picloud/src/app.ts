@@ -72,7 +72,7 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
   app.route("/", api);
   app.route(
     "/",
-    executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth)) !== null),
+    executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth)) ?? false),
   );
   installMethodNotAllowed(app);
   mountDashboard(app, o.dashboardDir);

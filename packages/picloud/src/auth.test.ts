@@ -138,3 +138,33 @@ describe("admin auth, private scripts, env secrets", () => {
     expect((await res.json()).envNames).toEqual(["OTHER"]);
   });
 });
+
+describe("platform credentials never reach a script", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer("postgres");
+    await s.createScript(
+      "peek",
+      `export default (req) => ({ auth: req.headers.get("authorization"), cookie: req.headers.get("cookie") })`,
+      { visibility: "private" },
+    );
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it("the admin token and the session cookie are removed; other cookies stay", async () => {
+    const viaToken = await (await s.admin("/api/execute/peek", { headers: { cookie: "theme=dark" } })).json();
+    expect(viaToken).toEqual({ auth: null, cookie: "theme=dark" });
+    const login = await fetch(`${s.url}/api/auth/login`, {
+      method: "POST",
+      body: JSON.stringify({ token: TEST_ADMIN_TOKEN }),
+      headers: { "content-type": "application/json" },
+    });
+    const session = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const viaSession = await (
+      await fetch(`${s.url}/api/execute/peek`, { headers: { cookie: `a=1; ${session}; b=2` } })
+    ).json();
+    expect(viaSession).toEqual({ auth: null, cookie: "a=1; b=2" });
+  });
+});
