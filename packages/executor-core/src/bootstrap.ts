@@ -7,7 +7,7 @@ let cached: string | null = null;
 
 /**
  * The in-isolate runtime as one closure body for `context.evalClosure`. Its host
- * callbacks arrive as `$0..$4`; it returns `[begin, setModule, invoke]`.
+ * callbacks arrive as `$0..$5`; it returns `[begin, setModule, invoke]`.
  */
 export function bootstrapSource(): string {
   cached ??=

@@ -32,12 +32,17 @@ export function createHostFetcher(opts: FetchPolicyOptions = {}): HostFetcher {
   const allow = new Set((opts.fetchAllowHosts ?? []).map((h) => h.toLowerCase().replace(/^\[|\](?=:|$)/g, "")));
   const maxRedirects = opts.maxRedirects ?? 10;
   return async (req: SandboxFetchRequest, st: InvocationState): Promise<SandboxFetchResult> => {
+    const ctl = new AbortController();
+    const id = Number(req.id);
+    st.fetchAborts.set(id, ctl);
     try {
-      return await follow(req, st, allow, maxRedirects);
+      return await follow(req, st, allow, maxRedirects, ctl.signal);
     } catch (e) {
       if (e instanceof FetchLimit) st.fetchLimit = e.message;
       const msg = e instanceof Error ? e.message : String(e);
       return { ok: false, message: msg };
+    } finally {
+      st.fetchAborts.delete(id);
     }
   };
 }
@@ -47,13 +52,14 @@ async function follow(
   st: InvocationState,
   allow: Set<string>,
   maxRedirects: number,
+  cancel: AbortSignal,
 ): Promise<SandboxFetchResult> {
   let url = parseTarget(req.url);
   let method = String(req.method).toUpperCase();
   let body = req.body;
   let headers = req.headers.filter(([k]) => !HOP_HEADERS.has(k.toLowerCase()));
   for (let hop = 0; ; hop++) {
-    const res = await fetchOnce(url, method, headers, body, st, allow);
+    const res = await fetchOnce(url, method, headers, body, st, allow, cancel);
     const location = res.headers.find(([k]) => k === "location")?.[1];
     if (!REDIRECTS.has(res.status) || location === undefined || req.redirect === "manual") {
       return { ok: true, ...res, url: url.href, redirected: hop > 0 };
@@ -126,11 +132,13 @@ async function fetchOnce(
   body: Uint8Array | null,
   st: InvocationState,
   allow: Set<string>,
+  cancel: AbortSignal,
 ): Promise<Hop> {
   const b = st.budgets;
   if (st.fetchCount >= b.maxFetches) throw new FetchLimit(`fetch budget exceeded: more than ${b.maxFetches} requests`);
   st.fetchCount++;
-  const signal = AbortSignal.any([st.abort.signal, AbortSignal.timeout(b.fetchTimeoutMs)]);
+  if (cancel.aborted) throw new FetchRefused("aborted");
+  const signal = AbortSignal.any([st.abort.signal, cancel, AbortSignal.timeout(b.fetchTimeoutMs)]);
   const target = await resolveChecked(url, allow, signal);
   const outHeaders: Record<string, string> = {};
   for (const [k, v] of headers)

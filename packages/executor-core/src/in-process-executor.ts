@@ -1,4 +1,4 @@
-import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest } from "@picloud/shared";
+import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { createHostFetcher, type FetchPolicyOptions } from "./host-fetch.ts";
 import { LogCollector } from "./log-collector.ts";
 import { faultOutcome, toOutcome } from "./outcome.ts";
@@ -64,6 +64,7 @@ export class InProcessExecutor implements Executor {
         logs: new LogCollector(b.maxLogLines, b.maxLogBytes),
         timers: new Set(),
         abort: new AbortController(),
+        fetchAborts: new Map(),
         fetchCount: 0,
         fetchBytes: 0,
         fetchLimit: null,
@@ -89,6 +90,9 @@ export class InProcessExecutor implements Executor {
     this.#pool.evict(scriptId, keepVersion);
   }
 
+  prepare(script: ScriptVersionRef, memoryMb: number): void {
+    if (!this.#closed) this.#pool.prepare(script, memoryMb);
+  }
   async ready(): Promise<boolean> {
     return !this.#closed;
   }

@@ -17,6 +17,8 @@ export interface SandboxFetchRequest {
   headers: [string, string][];
   body: Uint8Array | null;
   redirect: string;
+  /** Per-invocation fetch id, so that the script's AbortSignal can cancel the host request. */
+  id: number;
 }
 export type SandboxFetchResult =
   | {
@@ -36,6 +38,8 @@ export interface InvocationState {
   readonly logs: LogCollector;
   readonly timers: Set<NodeJS.Timeout>;
   readonly abort: AbortController;
+  /** In-flight fetches by id, for the script's AbortSignal. */
+  readonly fetchAborts: Map<number, AbortController>;
   fetchCount: number;
   fetchBytes: number;
   /** Set when a fetch cap was hit: the outcome becomes budget_exceeded / fetch_limit. */
@@ -158,12 +162,19 @@ export class Sandbox {
     });
     const randomCb = new ivm.Callback((n: unknown) => new Uint8Array(randomBytes(Math.min(65536, Number(n) || 0))));
     const cryptoCb = new ivm.Callback(hostCrypto);
+    const abortFetchCb = new ivm.Callback((id: unknown) => {
+      st()?.fetchAborts.get(Number(id))?.abort();
+    });
     try {
       const context = await isolate.createContext();
-      const arr = await context.evalClosure(bootstrapSource(), [logCb, fetchRef, sleepRef, randomCb, cryptoCb], {
-        result: { reference: true },
-        timeout: 5000,
-      });
+      const arr = await context.evalClosure(
+        bootstrapSource(),
+        [logCb, fetchRef, sleepRef, randomCb, cryptoCb, abortFetchCb],
+        {
+          result: { reference: true },
+          timeout: 5000,
+        },
+      );
       const fns = await Promise.all([0, 1, 2].map((i) => arr.get(i, { reference: true }) as Promise<Ref>));
       let module: ivm.Module;
       try {

@@ -10,15 +10,27 @@ import { bodyText, header, run } from "./test-support.ts";
 const executors: Record<string, Executor> = {};
 let server: Server;
 let port = 0;
+/** /slow requests whose client went away before the answer, by `tag` query parameter. */
+const slowCancelled = new Map<string, number>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
+      const u = new URL(req.url ?? "/", "http://x");
+      const tag = u.searchParams.get("tag") ?? "";
+      if (u.pathname === "/cancelled") return void res.end(String(slowCancelled.get(tag) ?? 0));
       if (req.url === "/redirect") return void res.writeHead(302, { location: "/echo" }).end();
       if (req.url === "/big") return void res.end(Buffer.alloc(200_000, 1));
-      if (req.url === "/slow") return void setTimeout(() => res.end("late"), 1000);
+      if (u.pathname === "/slow") {
+        const t = setTimeout(() => res.end("late"), 1000);
+        res.on("close", () => {
+          if (!res.writableFinished) slowCancelled.set(tag, (slowCancelled.get(tag) ?? 0) + 1);
+          clearTimeout(t);
+        });
+        return;
+      }
       res.setHeader("content-type", "application/json");
       res.end(
         JSON.stringify({
@@ -275,15 +287,21 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
       ex,
       `export default async () => {
         const c = new AbortController();
-        const p = fetch("http://127.0.0.1:${port}/slow", { signal: c.signal });
+        const p = fetch("http://127.0.0.1:${port}/slow?tag=${mode}", { signal: c.signal });
         setTimeout(() => c.abort(), 20);
         let a = ""; try { await p; } catch (e) { a = e.name; }
-        let t = ""; try { await fetch("http://127.0.0.1:${port}/slow", { signal: AbortSignal.timeout(20) }); } catch (e) { t = e.name; }
+        let t = ""; try { await fetch("http://127.0.0.1:${port}/slow?tag=${mode}", { signal: AbortSignal.timeout(20) }); } catch (e) { t = e.name; }
         let pre = ""; try { await fetch("http://127.0.0.1:${port}/echo", { signal: AbortSignal.abort() }); } catch (e) { pre = e.name; }
         let fired = 0; const c2 = new AbortController(); c2.signal.addEventListener("abort", () => fired++); c2.signal.onabort = () => fired++; c2.abort(); c2.abort();
-        return { a, t, pre, fired, perf: typeof performance.now() };
+        // While this invocation still runs, the server must see both requests cancelled.
+        let seen = 0;
+        for (let i = 0; i < 20 && seen < 2; i++) {
+          seen = Number(await (await fetch("http://127.0.0.1:${port}/cancelled?tag=${mode}")).text());
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return { a, t, pre, fired, perf: typeof performance.now(), cancelled: seen };
       }`,
-      { budgets: { maxFetches: 5 } },
+      { budgets: { maxFetches: 30, wallTimeMs: 3000 } },
     );
     expect(JSON.parse(bodyText(o))).toEqual({
       a: "AbortError",
@@ -291,6 +309,7 @@ describe.each(["in-process", "process"])("web APIs inside the sandbox (%s)", (mo
       pre: "AbortError",
       fired: 2,
       perf: "number",
+      cancelled: 2,
     });
   });
 

@@ -291,12 +291,16 @@ function responseData(value) {
   };
 }
 
+let fetchSeq = 0;
+
 async function fetch(input, init = undefined) {
   const req = new Request(input, init ?? {});
   const signal = init?.signal ?? req.signal;
   if (signal?.aborted) throw signal.reason;
   const b = bodies.get(req);
+  const id = ++fetchSeq;
   const payload = {
+    id,
     method: req.method,
     url: req.url,
     headers: headerLists.get(req.headers).map(([k, v]) => [k, v]),
@@ -305,9 +309,12 @@ async function fetch(input, init = undefined) {
   };
   let r;
   if (signal) {
-    // An aborted fetch rejects at once; the host's request runs out under its own timeout.
+    // An aborted fetch rejects at once and the host's request is cancelled.
     r = await new NativePromise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => {
+        hostAbortFetch(id);
+        reject(signal.reason);
+      };
       signal.addEventListener("abort", onAbort, { once: true });
       hostFetch(payload).then(
         (v) => {

@@ -1,13 +1,14 @@
 // biome-ignore-all lint/correctness/noUnusedVariables: bootstrap parts share one closure scope (see bootstrap.ts)
 // Sandbox bootstrap, part 0. The whole bootstrap is one closure body evaluated with
-// `context.evalClosure`: the host callbacks arrive as $0..$4 and live only in this
+// `context.evalClosure`: the host callbacks arrive as $0..$5 and live only in this
 // closure, never on the global object, so user code cannot reach them. Built-ins the
 // runtime depends on are captured here, before any user code can override them.
-/* global $0, $1, $2, $3, $4 */
+/* global $0, $1, $2, $3, $4, $5 */
 const ReflectApply = Reflect.apply;
 const hostLog = $0;
 const hostRandom = $3;
 const hostCrypto = $4;
+const hostAbortFetch = $5;
 // $1 and $2 are isolated-vm References to host functions returning promises. Option
 // objects have no prototype so that a polluted Object.prototype cannot change how
 // values cross (e.g. an inherited `reference: true` would hand out host references).
