@@ -331,6 +331,10 @@ async function throughputSection(): Promise<{ rows: string[][]; summary: Map<str
     for (const s of systems) {
       const w = wrk(s.url, SECONDS, s.pid);
       results.get(s.key)?.push(w);
+      if (w.errors > 0) {
+        const r = await fetch(s.url, { method: "POST", body: BODY });
+        log(`${s.key}: ${w.errors} errors; a request now answers ${r.status} ${(await r.text()).slice(0, 300)}`);
+      }
       log(
         `round ${r + 1} ${s.key}: ${f(w.rps, 0)} req/s, p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms, ` +
           `CPU ${f(w.cpuMsPerReq, 3)} ms/req (root ${f(w.rootCpuMsPerReq, 3)}), errors ${w.errors}`,

@@ -23,6 +23,11 @@ export class IsolatePool {
   readonly #scripts = new Map<string, Map<number, Sandbox[]>>();
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #creating = new Map<string, number>();
+  /** Isolates being readied ahead of a version's first call, by version key. */
+  readonly #preparing = new Map<string, Promise<void>>();
+  /** Evictions per script, so that a preparation that raced one is not kept. */
+  readonly #evictions = new Map<string, number>();
+  #closed = false;
   readonly #fetcher: HostFetcher;
   readonly #perVersion: number;
   readonly #maxIsolates: number;
@@ -77,6 +82,12 @@ export class IsolatePool {
         idle.busy = true;
         return idle;
       }
+      // The version is being readied (it was just saved): take that isolate, not a second one.
+      const preparing = this.#preparing.get(key);
+      if (preparing) {
+        await preparing;
+        continue;
+      }
       const creating = this.#creating.get(key) ?? 0;
       if (list.length + creating < this.#perVersion) {
         this.#creating.set(key, creating + 1);
@@ -110,6 +121,41 @@ export class IsolatePool {
       });
       if (!waited) return null;
     }
+  }
+
+  /**
+   * Creates one idle isolate for a version that has none, ahead of its first invocation.
+   * The module is compiled and linked, not evaluated: its top-level code still runs inside
+   * the first invocation (its logs and env belong there). Failures are left to that call.
+   */
+  prepare(script: ScriptVersionRef, memoryMb: number): void {
+    const key = `${script.id}\0${script.version}`;
+    if (this.#closed || this.#preparing.has(key) || this.#creating.get(key)) return;
+    if (
+      this.#scripts
+        .get(script.id)
+        ?.get(script.version)
+        ?.some((s) => !s.dead)
+    )
+      return;
+    const evictions = this.#evictions.get(script.id) ?? 0;
+    this.#creating.set(key, (this.#creating.get(key) ?? 0) + 1);
+    const done = (async () => {
+      try {
+        this.#makeRoom(1);
+        const sb = await Sandbox.create(script, memoryMb, this.#fetcher);
+        // Closed, or the script changed again meanwhile: this version is no longer wanted.
+        if (this.#closed || (this.#evictions.get(script.id) ?? 0) !== evictions) sb.dispose();
+        else this.#list(script.id, script.version).push(sb);
+      } catch {
+        // does not load: its first invocation says why
+      } finally {
+        this.#creating.set(key, (this.#creating.get(key) ?? 1) - 1);
+        this.#preparing.delete(key);
+        this.#prune(script.id, script.version);
+      }
+    })();
+    this.#preparing.set(key, done);
   }
 
   /** Returns a sandbox after a run; dead or retired ones are dropped. */
@@ -166,6 +212,7 @@ export class IsolatePool {
 
   /** Drops a script's isolates (all versions, or all but `keepVersion`); busy ones go when released. */
   evict(scriptId: string, keepVersion?: number): void {
+    this.#evictions.set(scriptId, (this.#evictions.get(scriptId) ?? 0) + 1);
     const versions = this.#scripts.get(scriptId);
     if (!versions) return;
     for (const [v, list] of versions) {
@@ -195,6 +242,7 @@ export class IsolatePool {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#sweeper);
     for (const sb of [...this.#all()]) sb.dispose();
     this.#scripts.clear();

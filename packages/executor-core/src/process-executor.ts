@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest } from "@picloud/shared";
+import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import type { InProcessExecutorOptions } from "./in-process-executor.ts";
 import { faultOutcome } from "./outcome.ts";
 import { RpcExecutorClient } from "./rpc/client.ts";
@@ -120,6 +120,10 @@ export class ProcessExecutor implements Executor {
 
   evict(scriptId: string, keepVersion?: number): void {
     this.#client?.evict(scriptId, keepVersion);
+  }
+
+  prepare(script: ScriptVersionRef, memoryMb: number): void {
+    if (!this.#closing) this.#client?.prepare(script, memoryMb);
   }
 
   async ready(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest } from "@picloud/shared";
+import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { faultOutcome } from "./outcome.ts";
 import { RpcExecutorClient } from "./rpc/client.ts";
 
@@ -109,6 +109,10 @@ export class RemoteExecutor implements Executor {
 
   evict(scriptId: string, keepVersion?: number): void {
     if (this.connected) this.#client?.evict(scriptId, keepVersion);
+  }
+
+  prepare(script: ScriptVersionRef, memoryMb: number): void {
+    if (this.connected) this.#client?.prepare(script, memoryMb);
   }
 
   async ready(): Promise<boolean> {

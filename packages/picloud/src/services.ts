@@ -81,7 +81,11 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
   const cache = new ScriptCache({
     source,
     changes,
-    onChange: (scriptId, version) => executor.evict(scriptId, version ?? undefined),
+    onChange: (scriptId, version) => {
+      executor.evict(scriptId, version ?? undefined);
+      // The new version gets its isolate now, so that its first request finds it warm.
+      if (version !== null) void orchestrator.prepare(scriptId);
+    },
   });
   const orchestrator = new Orchestrator({
     scripts: cache,

@@ -65,6 +65,12 @@ export interface Executor {
   invoke(req: InvocationRequest): Promise<InvocationOutcome>;
   /** Drops warm isolates of a script (all versions, or those other than `keepVersion`). */
   evict(scriptId: string, keepVersion?: number): void;
+  /**
+   * Optional: readies an isolate for a script version before its first invocation (called
+   * when a version is saved, so that its first request finds it warm). Best effort: never
+   * throws; a script that does not load reports that at its invocation.
+   */
+  prepare?(script: ScriptVersionRef, memoryMb: number): void;
   /** Resolves when the executor can take invocations. */
   ready(): Promise<boolean>;
   stats(): ExecutorStats;

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest } from "@picloud/shared";
+import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { faultOutcome } from "../outcome.ts";
 import { type RpcMessage, readFrames, type WireError, writeFrame } from "./frames.ts";
 
@@ -137,6 +137,17 @@ export class RpcExecutorClient implements Executor {
       t: "notify",
       method: "evict",
       params: keepVersion === undefined ? { scriptId } : { scriptId, keepVersion },
+    });
+  }
+
+  /** Asks the peer to ready an isolate for a version before its first invocation. */
+  prepare(script: ScriptVersionRef, memoryMb: number): void {
+    if (this.#closed) return;
+    const { id, name, version, code } = script;
+    writeFrame(this.#stream, {
+      t: "notify",
+      method: "prepare",
+      params: { script: { id, name, version, code }, memoryMb },
     });
   }
 

@@ -1,10 +1,10 @@
 import type { Duplex } from "node:stream";
-import type { Executor, ExecutorStats, InvocationRequest } from "@picloud/shared";
+import type { Executor, ExecutorStats, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { type RpcMessage, readFrames, toWireError, writeFrame } from "./frames.ts";
 
 /**
  * Serves an {@link Executor} over any Duplex stream (a child's fd 3 pipe, a unix or TCP
- * socket). Calls: `invoke`, `ready`, `stats`; notifications: `evict`. The current stats
+ * socket). Calls: `invoke`, `ready`, `stats`; notifications: `evict`, `prepare`. The current stats
  * travel with invocation replies (and after an evict) so that the client's `stats()`
  * stays synchronous.
  */
@@ -42,6 +42,11 @@ export function serveExecutor(stream: Duplex, executor: Executor): { close(): vo
         const p = msg.params as { scriptId: string; keepVersion?: number };
         executor.evict(String(p.scriptId), p.keepVersion);
         pushStats();
+      } else if (msg.method === "prepare") {
+        const p = msg.params as { script: ScriptVersionRef; memoryMb: number };
+        const s = p.script;
+        const ref = { id: String(s.id), name: String(s.name), version: Number(s.version), code: String(s.code) };
+        executor.prepare?.(ref, Number(p.memoryMb));
       }
       return;
     }
