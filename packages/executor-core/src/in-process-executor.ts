@@ -93,6 +93,7 @@ export class InProcessExecutor implements Executor {
   prepare(script: ScriptVersionRef, memoryMb: number): void {
     if (!this.#closed) this.#pool.prepare(script, memoryMb);
   }
+
   async ready(): Promise<boolean> {
     return !this.#closed;
   }
