@@ -71,9 +71,9 @@ const SPILL_QUEUE_MIN = 5000;
  * The execution-log sink over PostgreSQL (DESIGN §3; issue 4 point 3).
  *
  * - `write` is synchronous, never throws and never waits: it appends to a bounded
- *   in-memory queue. A background loop writes batches (up to `batchSize` rows per INSERT)
- *   when a batch is full or `flushIntervalMs` after the first row; rows that arrive while a
- *   batch is in flight form the next batch.
+ *   in-memory queue. A background loop writes batches (up to `batchSize` rows per INSERT,
+ *   up to `concurrency` INSERTs in flight) when a batch is full, or `flushIntervalMs` after
+ *   the first row when idle; rows that arrive while batches are in flight form the next ones.
  * - When the database fails (error, refusal, or no answer within `writeTimeoutMs`), the
  *   batch goes back to the queue and is retried with exponential backoff; the failure is
  *   counted (`failed`, per attempt) and logged at warn. Once `maxBuffered` rows are in
