@@ -224,6 +224,18 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
       ...ports.orch.map(ready),
       until("caddy", async () => (await fetch(`${caddyUrl}/health`)).ok, 40_000),
     ]);
+    // Caddy's own view: an orchestrator whose first health check failed (it was still
+    // starting) rejoins the rotation at a later check. Wait until both answer through it.
+    const seen = new Set<string>();
+    await until(
+      "Caddy routes to both orchestrators",
+      async () => {
+        const c = await get(`${caddyUrl}/api/execute/rotation-probe`);
+        if (c.node) seen.add(c.node);
+        return seen.size === 2;
+      },
+      20_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -463,6 +475,34 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
         await until("orchestrator-1 ready again", async () => (await fetch(`${orch1}/ready`)).ok, 30_000);
         const back = await get(`${orch1}/api/execute/hello`);
         expect([back.status, back.body]).toEqual([200, '{"v":2}']);
+      }),
+    60_000,
+  );
+
+  it(
+    "every binary drains on SIGTERM and exits 0 (orchestrators first: their logs reach the manager)",
+    () =>
+      dumpOnFailure(async () => {
+        const before = await get(`${caddyUrl}/api/execute/hello`);
+        expect(before.status).toBe(200);
+        const codes: Record<string, number | null> = {};
+        for (const group of [orchestrators, executors, [manager]]) {
+          await Promise.all(
+            group.map(async (p) => {
+              codes[p.name] = await p.kill("SIGTERM");
+            }),
+          );
+        }
+        expect(Object.values(codes)).toEqual([0, 0, 0, 0, 0]);
+        const sql = postgres(db.url, { max: 1 });
+        try {
+          const [row] = await sql<
+            { n: number }[]
+          >`select count(*)::int as n from execution_logs where id = ${before.id}`;
+          expect(row?.n).toBe(1);
+        } finally {
+          await sql.end();
+        }
       }),
     60_000,
   );
