@@ -5,6 +5,7 @@ import {
   type ExecutionStatus,
   isUuid,
   type ListPage,
+  PiCloudError,
   type RequestSummary,
   type ResponseSummary,
 } from "@picloud/shared";
@@ -37,12 +38,15 @@ export interface ListLogsOptions {
   cursor?: string | undefined;
 }
 
-/** A bad `cursor`, `status`, `since` or `until`: the HTTP layer answers 400 with `message`. */
-export class InvalidLogsQueryError extends Error {
-  override name = "InvalidLogsQueryError";
+/**
+ * A bad `cursor`, `status`, `since` or `until`: a `PiCloudError` with code `bad_request`, so
+ * the HTTP error handler answers 400 in the error contract with `message`.
+ */
+export class InvalidLogsQueryError extends PiCloudError {
+  override readonly name: string = "InvalidLogsQueryError";
   readonly field: "cursor" | "status" | "since" | "until";
   constructor(field: "cursor" | "status" | "since" | "until", message: string) {
-    super(message);
+    super("bad_request", message, { details: { field } });
     this.field = field;
   }
 }
