@@ -60,6 +60,11 @@ export class ProcessExecutor implements Executor {
       childEntry = CHILD_MAIN,
       ...childOpts
     } = this.#opts;
+    // Unless set, the isolates' memory budget follows the child's RSS cap, with room for the
+    // child's own heap and native overhead, so that a full pool is not killed for it.
+    const rssCap = this.#opts.maxRssMb;
+    if (rssCap !== undefined && childOpts.maxTotalMemoryMb === undefined)
+      childOpts.maxTotalMemoryMb = Math.max(64, rssCap - 256);
     // A minimal environment: the child needs no secrets of the parent (database URLs etc.).
     const env: Record<string, string> = { PICLOUD_EXECUTOR_OPTIONS: JSON.stringify(childOpts) };
     for (const k of ["PATH", "TZ", "LANG", "HOME"]) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
