@@ -20,6 +20,8 @@ export interface AppOptions {
   dashboardDir: string;
   /** True once shutdown began: /ready answers 503. */
   draining: () => boolean;
+  /** Aborted when the drain starts: long-lived streams end. */
+  shutdown?: AbortSignal;
 }
 
 /**
@@ -59,6 +61,7 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
     stats: (ids) => s.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
     feed: s.feed,
     secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+    ...(o.shutdown ? { shutdown: o.shutdown } : {}),
   });
   registerExtraPaths(api);
   app.get("/openapi.json", (c) =>

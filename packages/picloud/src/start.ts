@@ -23,9 +23,11 @@ export async function startPicloud(
   const { logger } = services;
   for (const w of warnings) logger.warn(w);
   let draining = false;
+  const streams = new AbortController();
   const app = buildApp(services, {
     dashboardDir: resolve(env.PICLOUD_DASHBOARD_DIR ?? DEFAULT_DASHBOARD_DIR),
     draining: () => draining,
+    shutdown: streams.signal,
   });
   const listening = await listen(app, { port: env.PORT, host: env.HOST });
   logger.info(
@@ -43,6 +45,7 @@ export async function startPicloud(
     logger,
     onDrainStart: () => {
       draining = true;
+      streams.abort();
     },
     cleanup: () => services.close(),
     timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,

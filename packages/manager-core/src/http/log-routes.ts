@@ -37,7 +37,7 @@ export function logRoutes(
   scripts: ScriptService,
   logs: ExecutionLogsReader,
   feed: ExecutionFeed,
-  opts: { heartbeatMs?: number } = {},
+  opts: { heartbeatMs?: number; shutdown?: AbortSignal } = {},
 ): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const LogsQuery = z.object({
@@ -135,10 +135,13 @@ export function logRoutes(
         unsubscribe();
         wake?.();
       });
+      // A drain ends open streams (the dashboard reconnects) instead of waiting for its deadline.
+      const onShutdown = () => wake?.();
+      opts.shutdown?.addEventListener("abort", onShutdown, { once: true });
       await stream.writeSSE({ event: "ready", data: JSON.stringify({ scriptId: s.id }) });
       const heartbeatMs = opts.heartbeatMs ?? 15_000;
       try {
-        while (!stream.aborted && !stream.closed) {
+        while (!stream.aborted && !stream.closed && !opts.shutdown?.aborted) {
           const next = queue.shift();
           if (next) {
             await stream.writeSSE({ event: "execution", id: next.id, data: JSON.stringify(next) });
@@ -149,9 +152,10 @@ export function logRoutes(
             setTimeout(resolve, heartbeatMs);
           });
           wake = null;
-          if (queue.length === 0 && !stream.aborted) await stream.write(": heartbeat\n\n");
+          if (queue.length === 0 && !stream.aborted && !opts.shutdown?.aborted) await stream.write(": heartbeat\n\n");
         }
       } finally {
+        opts.shutdown?.removeEventListener("abort", onShutdown);
         unsubscribe();
       }
     });

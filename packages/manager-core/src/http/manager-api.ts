@@ -19,6 +19,8 @@ export interface ManagerApiDeps {
   feed: ExecutionFeed;
   secureCookies?: boolean;
   sseHeartbeatMs?: number;
+  /** Aborted when the server starts draining: live log streams end. */
+  shutdown?: AbortSignal;
 }
 
 /** The control plane's API: auth, scripts, versions, keys, logs. Validation errors use the contract. */
@@ -39,6 +41,12 @@ export function managerApi(d: ManagerApiDeps): OpenAPIHono<AppEnv> {
   app.use("/api/scripts/*", guard);
   app.use("/api/executions/*", guard);
   app.route("/", scriptRoutes(d.scripts, d.keys, d.stats));
-  app.route("/", logRoutes(d.scripts, d.logs, d.feed, { heartbeatMs: d.sseHeartbeatMs ?? 15_000 }));
+  app.route(
+    "/",
+    logRoutes(d.scripts, d.logs, d.feed, {
+      heartbeatMs: d.sseHeartbeatMs ?? 15_000,
+      ...(d.shutdown ? { shutdown: d.shutdown } : {}),
+    }),
+  );
   return app;
 }
