@@ -1,5 +1,8 @@
 import type { ScriptVersionRef } from "@picloud/shared";
-import { type HostFetcher, Sandbox } from "./sandbox.ts";
+import { type HostFetcher, Sandbox, type SandboxShell } from "./sandbox.ts";
+
+/** Unused isolates with the runtime loaded, kept ready so that a cold start only compiles its module. */
+const SPARES = 2;
 
 /** Warm-pool sizing. Every field has a default suited to one modest machine. */
 export interface PoolOptions {
@@ -28,6 +31,10 @@ export class IsolatePool {
   /** Evictions per script, so that a preparation that raced one is not kept. */
   readonly #evictions = new Map<string, number>();
   #closed = false;
+  /** Shells for the heap limit last asked for; refilled in the background after each use. */
+  readonly #spares: SandboxShell[] = [];
+  #spareMb = 0;
+  #filling = false;
   readonly #fetcher: HostFetcher;
   readonly #perVersion: number;
   readonly #maxIsolates: number;
@@ -93,7 +100,7 @@ export class IsolatePool {
         this.#creating.set(key, creating + 1);
         try {
           this.#makeRoom(1);
-          const sb = await Sandbox.create(script, memoryMb, this.#fetcher);
+          const sb = await this.#create(script, memoryMb);
           sb.busy = true;
           this.#list(script.id, script.version).push(sb);
           return sb;
@@ -143,7 +150,7 @@ export class IsolatePool {
     const done = (async () => {
       try {
         this.#makeRoom(1);
-        const sb = await Sandbox.create(script, memoryMb, this.#fetcher);
+        const sb = await this.#create(script, memoryMb);
         // Closed, or the script changed again meanwhile: this version is no longer wanted.
         if (this.#closed || (this.#evictions.get(script.id) ?? 0) !== evictions) sb.dispose();
         else this.#list(script.id, script.version).push(sb);
@@ -156,6 +163,37 @@ export class IsolatePool {
       }
     })();
     this.#preparing.set(key, done);
+  }
+
+  /** A new sandbox, from a spare shell when one with this heap limit is ready. */
+  async #create(script: ScriptVersionRef, memoryMb: number): Promise<Sandbox> {
+    if (memoryMb !== this.#spareMb) {
+      for (const sh of this.#spares.splice(0)) sh.dispose();
+      this.#spareMb = memoryMb;
+    }
+    const shell = this.#spares.pop();
+    this.#fill();
+    return Sandbox.create(script, memoryMb, this.#fetcher, shell);
+  }
+
+  /** Tops the spares up to SPARES, one at a time, off the caller's path. */
+  #fill(): void {
+    if (this.#filling || this.#closed) return;
+    this.#filling = true;
+    setImmediate(async () => {
+      try {
+        while (!this.#closed && this.#spares.length < SPARES) {
+          const mb = this.#spareMb;
+          const sh = await Sandbox.shell(mb, this.#fetcher);
+          if (this.#closed || mb !== this.#spareMb) sh.dispose();
+          else this.#spares.push(sh);
+        }
+      } catch {
+        // out of memory or closing: the next create builds its own
+      } finally {
+        this.#filling = false;
+      }
+    });
   }
 
   /** Returns a sandbox after a run; dead or retired ones are dropped. */
@@ -243,6 +281,7 @@ export class IsolatePool {
 
   close(): void {
     this.#closed = true;
+    for (const sh of this.#spares.splice(0)) sh.dispose();
     clearInterval(this.#sweeper);
     for (const sb of [...this.#all()]) sb.dispose();
     this.#scripts.clear();

@@ -124,8 +124,41 @@ export class Sandbox {
     [this.#begin, this.#setModule, this.#invoke] = fns as [Ref, Ref, Ref];
   }
 
-  /** Builds the isolate; a script that does not compile or link rejects with a ModuleError. */
-  static async create(script: ScriptVersionRef, memoryMb: number, fetcher: HostFetcher): Promise<Sandbox> {
+  /**
+   * Builds the isolate for a script version; a script that does not compile or link rejects
+   * with a ModuleError. With a `shell` (an unused isolate with the runtime already loaded,
+   * same heap limit) only the script's module is compiled: most of a cold start is the shell.
+   */
+  static async create(
+    script: ScriptVersionRef,
+    memoryMb: number,
+    fetcher: HostFetcher,
+    shell?: SandboxShell,
+  ): Promise<Sandbox> {
+    const sh = shell && !shell.isolate.isDisposed && shell.memoryMb === memoryMb ? shell : null;
+    if (shell && !sh) shell.dispose();
+    const { isolate, context, fns, bind } = sh ?? (await Sandbox.shell(memoryMb, fetcher));
+    try {
+      let module: ivm.Module;
+      try {
+        module = await isolate.compileModule(script.code, { filename: scriptFilename(script) });
+        await module.instantiate(context, (specifier) => {
+          throw new Error(`import of "${specifier}" is not supported: a script is a single module`);
+        });
+      } catch (e) {
+        throw new ModuleError(e);
+      }
+      const sb = new Sandbox(script, memoryMb, isolate, module, fns);
+      bind(sb);
+      return sb;
+    } catch (e) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  /** A fresh isolate with its context and the runtime loaded, holding no script yet. */
+  static async shell(memoryMb: number, fetcher: HostFetcher): Promise<SandboxShell> {
     const isolate = new ivm.Isolate({
       memoryLimit: Math.max(8, memoryMb),
       // isolated-vm: after this V8 has lost control; the supervisor restarts the process.
@@ -176,17 +209,10 @@ export class Sandbox {
         },
       );
       const fns = await Promise.all([0, 1, 2].map((i) => arr.get(i, { reference: true }) as Promise<Ref>));
-      let module: ivm.Module;
-      try {
-        module = await isolate.compileModule(script.code, { filename: scriptFilename(script) });
-        await module.instantiate(context, (specifier) => {
-          throw new Error(`import of "${specifier}" is not supported: a script is a single module`);
-        });
-      } catch (e) {
-        throw new ModuleError(e);
-      }
-      self = new Sandbox(script, memoryMb, isolate, module, fns);
-      return self;
+      await warmUp(context, fns as [Ref, Ref, Ref]);
+      return new SandboxShell(memoryMb, isolate, context, fns, (sb) => {
+        self = sb;
+      });
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
       throw e;
@@ -315,6 +341,78 @@ export class Sandbox {
     if (!this.#isolate.isDisposed) {
       try {
         this.#isolate.dispose();
+      } catch {
+        // already going away
+      }
+    }
+  }
+}
+
+/**
+ * Runs one request through the runtime with a trivial handler of our own, before any
+ * script is in the isolate: V8 compiles functions on their first call, per isolate, and a
+ * script's first request otherwise pays for compiling the runtime's request, headers, body
+ * and response paths (~2.5 ms). The script's own setModule/begin replace all of it on its
+ * first run. Failures only mean a colder first call.
+ */
+async function warmUp(context: ivm.Context, [begin, setModule, invoke]: [Ref, Ref, Ref]): Promise<void> {
+  try {
+    const ns = (await context.eval(
+      `({ default: async (req) => Response.json({ warm: (await req.text()).length, q: new URL(req.url).searchParams.get("q"), t: req.headers.get("content-type") }) })`,
+      { reference: true, timeout: 1000 },
+    )) as ivm.Reference<unknown>;
+    await setModule.apply(undefined, [ns.derefInto()], { timeout: 1000 });
+    await begin.apply(undefined, [{ env: {}, maxLogLines: 10, maxLogBytes: 1024 }], {
+      arguments: { copy: true },
+      timeout: 1000,
+    });
+    await invoke.apply(
+      undefined,
+      [
+        {
+          executionId: "warm-up",
+          scriptName: "warm-up",
+          version: 0,
+          method: "POST",
+          url: "https://warm.up/path?q=1",
+          headers: [["content-type", "application/json"]],
+          body: new Uint8Array([123, 125]),
+          maxResponseBytes: 65536,
+          begin: null,
+        },
+      ],
+      { arguments: { copy: true }, result: { copy: true, promise: true }, timeout: 1000 },
+    );
+    ns.release();
+  } catch {
+    // a colder first call, nothing worse
+  }
+}
+
+/**
+ * An isolate with its context and the runtime loaded but no script: the expensive part of
+ * a cold start, made ahead of need by the pool. Its host callbacks serve whichever Sandbox
+ * it is bound to; until then they do nothing.
+ */
+export class SandboxShell {
+  readonly memoryMb: number;
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly fns: Ref[];
+  readonly bind: (sb: Sandbox) => void;
+
+  constructor(memoryMb: number, isolate: ivm.Isolate, context: ivm.Context, fns: Ref[], bind: (sb: Sandbox) => void) {
+    this.memoryMb = memoryMb;
+    this.isolate = isolate;
+    this.context = context;
+    this.fns = fns;
+    this.bind = bind;
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) {
+      try {
+        this.isolate.dispose();
       } catch {
         // already going away
       }
