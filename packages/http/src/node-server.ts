@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { EnvError } from "@picloud/shared";
 import type { Logger } from "./logger.ts";
 
 /** Anything with a web-standard fetch handler (a Hono app). */
@@ -89,4 +90,80 @@ export function installGracefulShutdown(opts: ShutdownOptions): void {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/**
+ * The drain state an app reads while it runs: `/ready` answers 503 once `draining()`, and
+ * long-lived streams (SSE) end when `signal` aborts.
+ */
+export class Drain {
+  #draining = false;
+  readonly #abort = new AbortController();
+  readonly draining = (): boolean => this.#draining;
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+  start(): void {
+    this.#draining = true;
+    this.#abort.abort();
+  }
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  logger: Logger;
+  /** The drain deadline. */
+  timeoutMs: number;
+  /** Runs after the server stopped and in-flight requests finished (flush, close). */
+  cleanup: () => Promise<void>;
+  /** Extra work when the drain starts (besides the Drain's own flag and signal). */
+  onDrainStart?: () => void;
+  /** Wire SIGTERM/SIGINT to a drain that exits the process (binaries; not tests). */
+  installSignals?: boolean;
+}
+
+export interface Served {
+  listening: Listening;
+  /** Graceful stop, as on SIGTERM, without exiting the process. */
+  stop(): Promise<void>;
+}
+
+/** Listens, and stops gracefully on SIGTERM/SIGINT or `stop()`: the shared life of every binary. */
+export async function serveApp(app: FetchApp, drain: Drain, o: ServeOptions): Promise<Served> {
+  const listening = await listen(app, { port: o.port, host: o.host });
+  const shutdown: ShutdownOptions = {
+    servers: [listening.server],
+    logger: o.logger,
+    onDrainStart: () => {
+      drain.start();
+      o.onDrainStart?.();
+    },
+    cleanup: o.cleanup,
+    timeoutMs: o.timeoutMs,
+  };
+  if (o.installSignals) installGracefulShutdown(shutdown);
+  return { listening, stop: () => drainAndExit({ ...shutdown, exit: () => {} }, "stop") };
+}
+
+/** Prints a newly generated admin token once, to the terminal only (never to the structured log). */
+export function announceAdminToken(token: string | null): void {
+  if (token) process.stderr.write(`\n  PiCloud admin token (shown once, store it now):\n\n    ${token}\n\n`);
+}
+
+/**
+ * A binary's entry: a configuration error ends it with one line per bad variable and exit
+ * code 78 (EX_CONFIG); any other start-up failure with its stack and exit code 1.
+ */
+export async function runMain(name: string, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`${name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    process.exit(1);
+  }
 }

@@ -12,8 +12,8 @@ import {
   requestContext,
   systemRoutes,
 } from "@picloud/http";
-import { type Listening, listen } from "@picloud/http/node";
-import { EnvError, type Executor, type InvocationOutcome, type InvocationRequest } from "@picloud/shared";
+import { type Listening, listen, runMain } from "@picloud/http/node";
+import type { Executor, InvocationOutcome, InvocationRequest } from "@picloud/shared";
 import { Hono } from "hono";
 import { type ExecutorEnv, loadExecutorEnv } from "./env.ts";
 
@@ -175,17 +175,6 @@ export async function startExecutor(
   return { env, logger, executor, rpc, rpcAddress, http, stop };
 }
 
-export async function main(): Promise<void> {
-  try {
-    await startExecutor(process.env, { installSignals: true });
-  } catch (err) {
-    if (err instanceof EnvError) {
-      process.stderr.write(`picloud-executor: ${err.message}\n`);
-      process.exit(78);
-    }
-    process.stderr.write(
-      `picloud-executor: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
-    );
-    process.exit(1);
-  }
+export function main(): Promise<void> {
+  return runMain("picloud-executor", () => startExecutor(process.env, { installSignals: true }));
 }

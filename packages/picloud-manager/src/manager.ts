@@ -13,7 +13,7 @@ import {
   requestContext,
   systemRoutes,
 } from "@picloud/http";
-import { drainAndExit, installGracefulShutdown, type Listening, listen } from "@picloud/http/node";
+import { announceAdminToken, Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
 import {
   AdminAuth,
   clusterRoutes,
@@ -29,7 +29,7 @@ import {
   ScriptService,
   SecretBox,
 } from "@picloud/manager-core";
-import { budgetsFromEnv, EnvError, PiCloudError } from "@picloud/shared";
+import { budgetsFromEnv, PiCloudError } from "@picloud/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { loadManagerEnv, type ManagerEnv } from "./env.ts";
@@ -216,42 +216,26 @@ export async function startManager(
   const services = await createManagerServices(env, dataDir, opts);
   const { logger } = services;
   for (const w of warnings) logger.warn(w);
-  let draining = false;
-  const app = buildManagerApp(services, { draining: () => draining });
-  const listening = await listen(app, { port: env.PORT, host: env.HOST });
-  logger.info({ url: listening.url }, "picloud-manager is listening");
-  if (services.generatedAdminToken) {
-    process.stderr.write(
-      `\n  PiCloud admin token (shown once, store it now):\n\n    ${services.generatedAdminToken}\n\n`,
-    );
-  }
-  const shutdown = {
-    servers: [listening.server],
+  const drain = new Drain();
+  const app = buildManagerApp(services, { draining: drain.draining });
+  const served = await serveApp(app, drain, {
+    port: env.PORT,
+    host: env.HOST,
     logger,
+    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+    cleanup: () => services.close(),
+    installSignals: opts.installSignals ?? false,
     onDrainStart: () => {
-      draining = true;
       // Change streams and live log streams never end by themselves: end them so the server can close.
       services.shutdown.abort();
       for (const socket of services.liveStreams) socket.destroy();
     },
-    cleanup: () => services.close(),
-    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
-  };
-  if (opts.installSignals) installGracefulShutdown(shutdown);
-  return { services, listening, stop: () => drainAndExit({ ...shutdown, exit: () => {} }, "stop") };
+  });
+  logger.info({ url: served.listening.url }, "picloud-manager is listening");
+  announceAdminToken(services.generatedAdminToken);
+  return { services, ...served };
 }
 
-export async function main(): Promise<void> {
-  try {
-    await startManager(process.env, { installSignals: true });
-  } catch (err) {
-    if (err instanceof EnvError) {
-      process.stderr.write(`picloud-manager: ${err.message}\n`);
-      process.exit(78);
-    }
-    process.stderr.write(
-      `picloud-manager: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
-    );
-    process.exit(1);
-  }
+export function main(): Promise<void> {
+  return runMain("picloud-manager", () => startManager(process.env, { installSignals: true }));
 }

@@ -11,7 +11,7 @@ import {
   requestContext,
   systemRoutes,
 } from "@picloud/http";
-import { drainAndExit, installGracefulShutdown, type Listening, listen } from "@picloud/http/node";
+import { Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
 import { bearer, PostgresExecutionLogSink, SESSION_COOKIE } from "@picloud/manager-core";
 import {
   ConcurrencyGate,
@@ -23,7 +23,7 @@ import {
   ScriptCache,
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
-import { budgetsFromEnv, EnvError } from "@picloud/shared";
+import { budgetsFromEnv } from "@picloud/shared";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
@@ -208,37 +208,23 @@ export async function startOrchestrator(
   const services = createOrchestratorServices(env, dataDir, opts);
   const { logger } = services;
   for (const w of warnings) logger.warn(w);
-  let draining = false;
-  const app = buildOrchestratorApp(services, { draining: () => draining });
-  const listening = await listen(app, { port: env.PORT, host: env.HOST });
+  const drain = new Drain();
+  const app = buildOrchestratorApp(services, { draining: drain.draining });
+  const served = await serveApp(app, drain, {
+    port: env.PORT,
+    host: env.HOST,
+    logger,
+    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+    cleanup: () => services.close(),
+    installSignals: opts.installSignals ?? false,
+  });
   logger.info(
-    { url: listening.url, manager: env.PICLOUD_MANAGER_URL, executor: services.executor.address },
+    { url: served.listening.url, manager: env.PICLOUD_MANAGER_URL, executor: services.executor.address },
     "picloud-orchestrator is listening",
   );
-  const shutdown = {
-    servers: [listening.server],
-    logger,
-    onDrainStart: () => {
-      draining = true;
-    },
-    cleanup: () => services.close(),
-    timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
-  };
-  if (opts.installSignals) installGracefulShutdown(shutdown);
-  return { services, listening, stop: () => drainAndExit({ ...shutdown, exit: () => {} }, "stop") };
+  return { services, ...served };
 }
 
-export async function main(): Promise<void> {
-  try {
-    await startOrchestrator(process.env, { installSignals: true });
-  } catch (err) {
-    if (err instanceof EnvError) {
-      process.stderr.write(`picloud-orchestrator: ${err.message}\n`);
-      process.exit(78);
-    }
-    process.stderr.write(
-      `picloud-orchestrator: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
-    );
-    process.exit(1);
-  }
+export function main(): Promise<void> {
+  return runMain("picloud-orchestrator", () => startOrchestrator(process.env, { installSignals: true }));
 }
