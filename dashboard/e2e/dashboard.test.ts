@@ -5,11 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -42,17 +41,6 @@ export default async function (req: Request): Promise<Response> {
   return Response.json({ hello: name });
 }
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === "object" ? ok(a.port) : fail(new Error("no port"))));
-    });
-  });
-}
 
 async function waitReady(url: string, server: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 45_000;

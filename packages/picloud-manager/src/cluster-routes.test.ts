@@ -1,28 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PostgresExecutionLogSink } from "@picloud/manager-core";
 import { HttpLogWriter, HttpScriptSource, ManagerClient, SseChangeFeed } from "@picloud/orchestrator-core";
 import { type ChangeNotice, type ExecutionLog, uuidv7 } from "@picloud/shared";
-import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningManager, startManager } from "./manager.ts";
 
 const CLUSTER_TOKEN = "cluster-token-for-tests-0123456789abcdef";
 const ADMIN = "admin-token-for-tests-0123";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;

@@ -6,11 +6,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -24,17 +23,6 @@ const CADDYFILE = join(ROOT, "caddy/Caddyfile.cluster");
 const CLUSTER_TOKEN = "e2e-cluster-token-0123456789abcdefghijklmnop";
 const ADMIN = "e2e-admin-token-0123456789";
 const HAS_CADDY = spawnSync("caddy", ["version"]).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

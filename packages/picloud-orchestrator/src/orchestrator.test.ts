@@ -4,11 +4,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, TcpProxy, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, freePort, TcpProxy, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningExecutor, startExecutor } from "../../picloud-executor/src/executor.ts";
@@ -17,17 +16,6 @@ import { type RunningOrchestrator, startOrchestrator } from "./orchestrator.ts";
 
 const CLUSTER_TOKEN = "orchestrator-test-cluster-token-0123456789";
 const ADMIN = "orchestrator-test-admin-token";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
