@@ -15,17 +15,19 @@ export class ScriptCache {
   readonly #entries = new Map<string, { script: ResolvedScript; at: number }>();
   /** Bumped on each notice so a lookup that raced a change does not store stale data. */
   #epoch = 0;
-  readonly #onChange: (scriptId: string, version: number | null) => void;
+  readonly #onChange: (scriptId: string, version: number | null, name: string) => void;
   readonly #retryMs: number;
   #staleServed = 0;
+  /** Lookups in flight, so that concurrent ones for a key (in one epoch) share one fetch. */
+  readonly #inflight = new Map<string, { epoch: number; promise: Promise<ResolvedScript | null> }>();
 
   constructor(opts: {
     source: ScriptSourceProvider;
     changes?: ChangeFeed;
     ttlMs?: number;
     max?: number;
-    /** Told about each change (the orchestrator evicts old isolates). */
-    onChange?: (scriptId: string, version: number | null) => void;
+    /** Told about each change (the orchestrator evicts old isolates and readies the new version). */
+    onChange?: (scriptId: string, version: number | null, name: string) => void;
     /** After a failed lookup, a stale entry is served for this long before the source is asked again (default 1 s). */
     retryMs?: number;
   }) {
@@ -42,7 +44,7 @@ export class ScriptCache {
       const current =
         n.kind === "updated" && n.version !== null && cached !== undefined && cached.script.version >= n.version;
       if (!current) this.#forget(n.scriptId, n.name);
-      this.#onChange(n.scriptId, n.kind === "deleted" ? null : n.version);
+      this.#onChange(n.scriptId, n.kind === "deleted" ? null : n.version, n.name);
     });
   }
 
@@ -52,7 +54,7 @@ export class ScriptCache {
     const epoch = this.#epoch;
     let script: ResolvedScript | null;
     try {
-      script = await this.#source.getCurrent(idOrName);
+      script = await this.#fetch(idOrName, epoch);
     } catch (err) {
       // Still the same entry (no notice dropped it meanwhile): serve it stale.
       if (hit && this.#entries.get(idOrName) === hit) {
@@ -70,6 +72,18 @@ export class ScriptCache {
       this.#entries.set(script.name, entry);
     }
     return script;
+  }
+
+  #fetch(idOrName: string, epoch: number): Promise<ResolvedScript | null> {
+    const running = this.#inflight.get(idOrName);
+    if (running && running.epoch === epoch) return running.promise;
+    const entry = { epoch, promise: this.#source.getCurrent(idOrName) };
+    this.#inflight.set(idOrName, entry);
+    const done = (): void => {
+      if (this.#inflight.get(idOrName) === entry) this.#inflight.delete(idOrName);
+    };
+    entry.promise.then(done, done);
+    return entry.promise;
   }
 
   #forget(id: string, name: string): void {

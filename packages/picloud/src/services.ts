@@ -81,10 +81,11 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
   const cache = new ScriptCache({
     source,
     changes,
-    onChange: (scriptId, version) => {
+    onChange: (scriptId, version, name) => {
       executor.evict(scriptId, version ?? undefined);
-      // The new version gets its isolate now, so that its first request finds it warm.
-      if (version !== null) void orchestrator.prepare(scriptId);
+      // The new version gets its isolate now, so that its first request finds it warm. By
+      // name: requests usually name the script, and share this lookup while it runs.
+      if (version !== null) void orchestrator.prepare(name);
     },
   });
   const orchestrator = new Orchestrator({
