@@ -10,7 +10,7 @@ import {
   loadOrCreateKey,
   openDatabase,
   PostgresExecutionLogSink,
-  PublishingSink,
+  publishingWriter,
   RetentionJob,
   ScriptService,
   SecretBox,
@@ -65,8 +65,8 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
   const keys = new InvokeKeys(database.db);
   const logs = new ExecutionLogsRepository(database.db);
   const feed = new ExecutionFeed();
-  const pgSink = new PostgresExecutionLogSink({ repository: logs, dataDir, logger });
-  const sink = new PublishingSink(o.sink ? o.sink(pgSink) : pgSink, feed);
+  const pgSink = new PostgresExecutionLogSink({ repository: publishingWriter(logs, feed), dataDir, logger });
+  const sink = o.sink ? o.sink(pgSink) : pgSink;
   const executor = createExecutor({
     mode: env.PICLOUD_EXECUTOR_MODE,
     fetchAllowHosts: env.PICLOUD_FETCH_ALLOW_HOSTS,

@@ -1,4 +1,4 @@
-import type { ExecutionLog, ExecutionLogSink, ExecutionLogSummary, SinkStats } from "@picloud/shared";
+import type { ExecutionLog, ExecutionLogSummary } from "@picloud/shared";
 
 export type ExecutionListener = (summary: ExecutionLogSummary) => void;
 
@@ -48,25 +48,19 @@ export class ExecutionFeed {
   }
 }
 
-/** A sink that also tells the feed about each log it accepts. */
-export class PublishingSink implements ExecutionLogSink {
-  readonly #inner: ExecutionLogSink;
-  readonly #feed: ExecutionFeed;
-  constructor(inner: ExecutionLogSink, feed: ExecutionFeed) {
-    this.#inner = inner;
-    this.#feed = feed;
-  }
-  write(log: ExecutionLog): void {
-    this.#inner.write(log);
-    this.#feed.publish(log);
-  }
-  flush(): Promise<void> {
-    return this.#inner.flush();
-  }
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-  stats(): SinkStats {
-    return this.#inner.stats();
-  }
+/**
+ * Wraps the sink's writer so that the feed hears of executions once they are stored: a
+ * live event then means "readable now" (GET /api/executions/{id} finds it).
+ */
+export function publishingWriter(
+  inner: { insertBatch(logs: ExecutionLog[]): Promise<number> },
+  feed: ExecutionFeed,
+): { insertBatch(logs: ExecutionLog[]): Promise<number> } {
+  return {
+    async insertBatch(logs) {
+      const n = await inner.insertBatch(logs);
+      for (const log of logs) feed.publish(log);
+      return n;
+    },
+  };
 }
