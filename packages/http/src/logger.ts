@@ -7,12 +7,15 @@ export type { Logger };
  * wherever they appear in a logged object.
  */
 export function createLogger(opts: { level?: string; name: string; nodeId?: string }): Logger {
-  return pino(
+  const common = {
+    name: opts.name,
+    level: opts.level ?? "info",
+    base: { service: opts.name, ...(opts.nodeId ? { nodeId: opts.nodeId } : {}) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const logger = pino(
     {
-      name: opts.name,
-      level: opts.level ?? "info",
-      base: { service: opts.name, ...(opts.nodeId ? { nodeId: opts.nodeId } : {}) },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      ...common,
       redact: {
         paths: [
           "token",
@@ -33,6 +36,20 @@ export function createLogger(opts: { level?: string; name: string; nodeId?: stri
     },
     stdoutDestination(),
   );
+  (logger as unknown as Record<symbol, Logger>)[PLAIN] = pino(common, stdoutDestination());
+  return logger;
+}
+
+const PLAIN = Symbol.for("picloud.logger.plain");
+
+/**
+ * The same logger (same destination, level and base fields) without redaction, for lines
+ * whose fields are fixed and carry no secret-named keys, such as the access log: redaction
+ * walks every logged object and cost more than the rest of the access line. A logger not
+ * made by {@link createLogger} is returned as it is.
+ */
+export function plainLogger(logger: Logger): Logger {
+  return (logger as unknown as Record<symbol, Logger | undefined>)[PLAIN] ?? logger;
 }
 
 /**

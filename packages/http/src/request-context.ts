@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import type { Logger } from "./logger.ts";
+import { type Logger, plainLogger } from "./logger.ts";
 
 /** Variables every PiCloud Hono app puts on the context. */
 export interface AppVariables {
@@ -17,6 +17,9 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestContext(logger: Logger, opts: { quietPaths?: string[] } = {}): MiddlewareHandler<AppEnv> {
   const quiet = new Set(opts.quietPaths ?? ["/health", "/ready", "/metrics"]);
+  // The access line holds only the fields below: the same line as `log.info` would write,
+  // without the redaction pass (see plainLogger).
+  const access = plainLogger(logger);
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -28,8 +31,14 @@ export function requestContext(logger: Logger, opts: { quietPaths?: string[] } =
     c.res.headers.set("x-request-id", requestId);
     const path = c.req.path;
     if (!quiet.has(path)) {
-      log.info(
-        { method: c.req.method, path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      access.info(
+        {
+          requestId,
+          method: c.req.method,
+          path,
+          status: c.res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
         "request",
       );
     }
