@@ -35,6 +35,8 @@ export class IsolatePool {
   readonly #spares: SandboxShell[] = [];
   #spareMb = 0;
   #filling = false;
+  /** Each isolate's size as the memory budget last saw it. */
+  readonly #counted = new WeakMap<Sandbox, number>();
   readonly #fetcher: HostFetcher;
   readonly #perVersion: number;
   readonly #maxIsolates: number;
@@ -203,7 +205,12 @@ export class IsolatePool {
     this.#prune(sb.scriptId, sb.version);
     const key = `${sb.scriptId}\0${sb.version}`;
     this.#waiters.get(key)?.shift()?.();
-    this.#enforceMemory();
+    // The pool's total only grows when a run re-measures its isolate (sampled, see Sandbox):
+    // walk every isolate only then, not after each of a hot script's runs.
+    if (this.#counted.get(sb) !== sb.heapBytes) {
+      this.#counted.set(sb, sb.heapBytes);
+      this.#enforceMemory();
+    }
   }
 
   #prune(id: string, version: number): void {
