@@ -361,3 +361,34 @@ async function invoke(inv) {
     return invalidReturn("the handler's return value could not be read: " + serializeError(e).message);
   }
 }
+
+// The synchronous entry (see Sandbox.run). invokeStart runs an invocation as far as it goes
+// without the host; a handler that needs no host I/O has settled when it returns (isolated-vm
+// runs the microtasks before a synchronous call returns), and takeResult hands its result
+// over: two synchronous calls instead of an asynchronous task on the isolate's thread. When
+// it has not settled, startedResult gives the pending promise to wait for.
+const PromiseThen = NativePromise.prototype.then;
+let started = null;
+let settled = null;
+function invokeStart(inv) {
+  settled = null;
+  const p = invoke(inv);
+  started = p;
+  ReflectApply(PromiseThen, p, [
+    (r) => {
+      if (started === p) settled = r;
+    },
+    () => {},
+  ]);
+}
+function takeResult() {
+  const r = settled;
+  settled = null;
+  if (r !== null) started = null;
+  return r;
+}
+function startedResult() {
+  const p = started;
+  started = null;
+  return p;
+}

@@ -1,0 +1,77 @@
+import type { Executor } from "@picloud/shared";
+import { afterAll, describe, expect, it } from "vitest";
+import { InProcessExecutor } from "./in-process-executor.ts";
+import { ProcessExecutor } from "./process-executor.ts";
+import { bodyText, expectHealthy, request } from "./test-support.ts";
+
+/**
+ * A warm isolate whose last run was quick starts its next run synchronously (Sandbox.run's
+ * fast path). These cases turn hostile on the second call, when that path is taken, and
+ * must end exactly as on the asynchronous path.
+ */
+const secondCall = (body: string) =>
+  `let n = 0; export default async (req) => { n++; if (n === 1) return "warm"; ${body} }`;
+
+const cases: { name: string; body: string; status: string; reason: string; check?: (text: string) => void }[] = [
+  {
+    name: "a plain answer",
+    body: `return { n };`,
+    status: "success",
+    reason: "ok",
+    check: (t) => expect(t).toBe('{"n":2}'),
+  },
+  {
+    name: "awaits a timer (host I/O)",
+    body: `await new Promise((r) => setTimeout(r, 20)); return "late";`,
+    status: "success",
+    reason: "ok",
+    check: (t) => expect(t).toBe("late"),
+  },
+  { name: "throws", body: `throw new TypeError("second");`, status: "error", reason: "script_threw" },
+  { name: "spins", body: `for (;;) {}`, status: "timeout", reason: "cpu_time" },
+  {
+    name: "spins after a timer",
+    body: `await new Promise((r) => setTimeout(r, 5)); for (;;) {}`,
+    status: "timeout",
+    reason: "cpu_time",
+  },
+  { name: "never settles", body: `await new Promise(() => {});`, status: "timeout", reason: "wall_time" },
+  {
+    name: "exhausts its heap",
+    body: `const a = []; for (;;) a.push(new Array(1e5).fill(n));`,
+    status: "budget_exceeded",
+    reason: "heap",
+  },
+  { name: "returns something invalid", body: `return () => 1;`, status: "error", reason: "invalid_return" },
+];
+
+function suite(label: string, make: () => Executor): void {
+  describe(`second call on the synchronous path (${label})`, () => {
+    const ex = make();
+    afterAll(() => ex.close());
+    for (const c of cases) {
+      it(c.name, async () => {
+        const id = `sync-${c.name.replace(/\W+/g, "-")}`;
+        const src = secondCall(c.body);
+        const budgets = { cpuTimeMs: 200, wallTimeMs: 1000 };
+        const first = await ex.invoke(request(src, { id, budgets }));
+        expect([first.status, bodyText(first)]).toEqual(["success", "warm"]);
+        const second = await ex.invoke(request(src, { id, budgets }));
+        expect([second.status, second.reason]).toEqual([c.status, c.reason]);
+        c.check?.(bodyText(second));
+        await expectHealthy(ex);
+      });
+    }
+
+    it("keeps logs of a synchronous run", async () => {
+      const src = secondCall(`log.info("second", { n }); console.log("plain"); return "ok";`);
+      await ex.invoke(request(src, { id: "sync-logs" }));
+      const o = await ex.invoke(request(src, { id: "sync-logs" }));
+      expect(o.status).toBe("success");
+      expect(o.logs.map((l) => l.message)).toEqual(["second", "plain"]);
+    });
+  });
+}
+
+suite("in-process", () => new InProcessExecutor());
+suite("process", () => new ProcessExecutor({ stdio: "ignore" }));
