@@ -14,6 +14,14 @@ export interface PoolOptions {
   idleTimeoutMs?: number;
   /** Total heap of all isolates (as last measured); beyond it LRU idle isolates go. Default 2048. */
   maxTotalMemoryMb?: number;
+  /**
+   * Let a warm isolate whose last run was quick run the next one synchronously on the
+   * executor's thread (about half the executor CPU per call). Off by default: while such a
+   * run lasts, every other invocation of the process waits — a script that turns CPU-bound
+   * stalls its neighbours for up to its CPU budget, once. Turn on where scripts are trusted
+   * or CPU budgets are small.
+   */
+  syncFastPath?: boolean;
 }
 
 type Waiter = () => void;
@@ -43,9 +51,11 @@ export class IsolatePool {
   readonly #idleMs: number;
   readonly #maxBytes: number;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #syncFastPath: boolean;
 
   constructor(fetcher: HostFetcher, opts: PoolOptions = {}) {
     this.#fetcher = fetcher;
+    this.#syncFastPath = opts.syncFastPath ?? false;
     this.#perVersion = Math.max(1, opts.maxIsolatesPerVersion ?? 4);
     this.#maxIsolates = Math.max(1, opts.maxIsolates ?? 2000);
     this.#idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
@@ -175,7 +185,9 @@ export class IsolatePool {
     }
     const shell = this.#spares.pop();
     this.#fill();
-    return Sandbox.create(script, memoryMb, this.#fetcher, shell);
+    const sb = await Sandbox.create(script, memoryMb, this.#fetcher, shell);
+    sb.syncFastPath = this.#syncFastPath;
+    return sb;
   }
 
   /** Tops the spares up to SPARES, one at a time, off the caller's path. */

@@ -112,6 +112,8 @@ export class Sandbox {
   readonly #startedResult: Ref;
   /** The last run settled quickly: the next one may start synchronously (see run). */
   #syncOk = false;
+  /** Whether the synchronous fast path may be used at all (PoolOptions.syncFastPath). */
+  syncFastPath = false;
   #evaluated = false;
   #runs = 0;
   #heapCheckedAt = 0;
@@ -297,7 +299,7 @@ export class Sandbox {
         begin: first ? null : begin,
       };
       let raw: unknown;
-      if (!first && this.#syncOk) {
+      if (!first && this.syncFastPath && this.#syncOk) {
         // Fast path: this isolate's last run took under SYNC_CPU_MS of CPU, so start this one
         // synchronously on this thread, bounded by what is left of its CPU and wall budgets
         // (the host timers cannot fire during a synchronous call: the timeout stands in).

@@ -73,5 +73,42 @@ function suite(label: string, make: () => Executor): void {
   });
 }
 
-suite("in-process", () => new InProcessExecutor());
-suite("process", () => new ProcessExecutor({ stdio: "ignore" }));
+suite("in-process", () => new InProcessExecutor({ syncFastPath: true }));
+suite("process", () => new ProcessExecutor({ stdio: "ignore", syncFastPath: true }));
+
+describe("the synchronous fast path is opt-in", () => {
+  // A neighbour that turns CPU-bound on its second call: on the synchronous path it holds
+  // the executor's thread (and every other invocation) until its CPU budget kills it.
+  const hog = secondCall(`for (;;) {}`);
+  const quick = `export default () => "quick";`;
+  const budgets = { cpuTimeMs: 1500, wallTimeMs: 4000 };
+
+  async function order(ex: Executor): Promise<string[]> {
+    const done: string[] = [];
+    await ex.invoke(request(hog, { id: "hog", budgets }));
+    await ex.invoke(request(quick, { id: "quick" }));
+    const a = ex.invoke(request(hog, { id: "hog", budgets })).then((o) => done.push(`hog:${o.reason}`));
+    await new Promise((r) => setTimeout(r, 100));
+    const b = ex.invoke(request(quick, { id: "quick" })).then((o) => done.push(`quick:${o.reason}`));
+    await Promise.all([a, b]);
+    return done;
+  }
+
+  it("off (the default): a CPU-bound neighbour does not hold up another script", async () => {
+    const ex = new ProcessExecutor({ stdio: "ignore" });
+    try {
+      expect(await order(ex)).toEqual(["quick:ok", "hog:cpu_time"]);
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it("on: the neighbour waits until the CPU-bound run is killed (the documented trade-off)", async () => {
+    const ex = new ProcessExecutor({ stdio: "ignore", syncFastPath: true });
+    try {
+      expect(await order(ex)).toEqual(["hog:cpu_time", "quick:ok"]);
+    } finally {
+      await ex.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { parseExecutorAddress } from "@picloud/executor-core";
-import { envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
+import { envBool, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -31,6 +31,8 @@ export const ExecutorEnvSchema = z.object({
   PICLOUD_EXECUTOR_MODE: z.enum(["process", "in-process"]).default("process"),
   /** Resident-memory cap of the supervised sandbox process (process mode). */
   PICLOUD_EXECUTOR_MEMORY_MB: envInt({ min: 64 }).default(2048),
+  /** Synchronous fast path for quick warm isolates (see PoolOptions.syncFastPath): off by default. */
+  PICLOUD_EXECUTOR_SYNC_FAST_PATH: envBool.default(false),
   /** `--max-old-space-size` of the sandbox process itself (isolates have their own limits). */
   PICLOUD_EXECUTOR_CHILD_HEAP_MB: envInt({ min: 64 }).default(512),
   PICLOUD_FETCH_ALLOW_HOSTS: z

@@ -86,6 +86,7 @@ export async function startExecutor(
       mode: env.PICLOUD_EXECUTOR_MODE,
       fetchAllowHosts: env.PICLOUD_FETCH_ALLOW_HOSTS,
       maxRssMb: env.PICLOUD_EXECUTOR_MEMORY_MB,
+      syncFastPath: env.PICLOUD_EXECUTOR_SYNC_FAST_PATH,
       childHeapMb: env.PICLOUD_EXECUTOR_CHILD_HEAP_MB,
     }),
   );

@@ -21,6 +21,8 @@ export const PicloudEnvSchema = z.object({
   PICLOUD_NODE_ID: z.string().min(1).default(hostname()),
   PICLOUD_EXECUTOR_MODE: z.enum(["process", "in-process"]).default("process"),
   PICLOUD_EXECUTOR_MEMORY_MB: envInt({ min: 64 }).default(2048),
+  /** Synchronous fast path for quick warm isolates (see PoolOptions.syncFastPath): off by default. */
+  PICLOUD_EXECUTOR_SYNC_FAST_PATH: envBool.default(false),
   PICLOUD_MAX_CONCURRENCY: envInt({ min: 1 }).default(256),
   PICLOUD_MAX_CONCURRENCY_PER_SCRIPT: envInt({ min: 1 }).default(64),
   PICLOUD_LOG_BODY_BYTES: envInt({ min: 0 }).default(4096),

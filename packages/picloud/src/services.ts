@@ -71,6 +71,7 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
     mode: env.PICLOUD_EXECUTOR_MODE,
     fetchAllowHosts: env.PICLOUD_FETCH_ALLOW_HOSTS,
     maxRssMb: env.PICLOUD_EXECUTOR_MEMORY_MB,
+    syncFastPath: env.PICLOUD_EXECUTOR_SYNC_FAST_PATH,
   });
   const gate = new ConcurrencyGate({
     global: env.PICLOUD_MAX_CONCURRENCY,
