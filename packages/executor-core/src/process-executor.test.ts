@@ -37,6 +37,19 @@ describe("ProcessExecutor supervision", () => {
     expect(ex.stats().crashes).toBe(1);
   });
 
+  it("in a crash loop, the next invocation waits for the paused restart instead of failing", async () => {
+    const ex = new ProcessExecutor({ stdio: "ignore" });
+    closers.push(() => ex.close());
+    for (let i = 0; i < 6; i++) {
+      await expectHealthy(ex); // a live child, then kill it: six crashes well inside 10 s
+      const pid = ex.pid;
+      process.kill(pid ?? 0, "SIGKILL");
+      await expect.poll(() => ex.pid !== pid).toBe(true);
+    }
+    expect(ex.stats().crashes).toBe(6);
+    await expectHealthy(ex);
+  });
+
   it("kills a child over its RSS cap (in-flight invocations: executor_crashed)", async () => {
     const ex = new ProcessExecutor({ stdio: "ignore", maxRssMb: 1 }); // any child is over 1 MB
     closers.push(() => ex.close());

@@ -38,6 +38,8 @@ export class ProcessExecutor implements Executor {
   #rssTimer: NodeJS.Timeout | null = null;
   #recentCrashes: number[] = [];
   #restart: () => void = () => {};
+  /** Set while a crash loop pauses the restart: resolves once the next child is spawned. */
+  #respawning: Promise<void> | null = null;
 
   constructor(opts: ProcessExecutorOptions = {}) {
     this.#opts = opts;
@@ -96,7 +98,16 @@ export class ProcessExecutor implements Executor {
       this.#recentCrashes = [...this.#recentCrashes.filter((t) => now - t < 10_000), now];
       // Restart at once; only a crash loop gets a short pause.
       if (this.#recentCrashes.length <= 5) this.#spawn();
-      else setTimeout(() => this.#closing || this.#child !== null || this.#spawn(), 1000).unref();
+      else {
+        // Invocations meanwhile wait for the new child rather than failing at once.
+        this.#respawning = new Promise<void>((resolve) => {
+          setTimeout(() => {
+            this.#respawning = null;
+            if (!this.#closing && this.#child === null) this.#spawn();
+            resolve();
+          }, 1000).unref();
+        });
+      }
     };
     this.#restart = gone;
     child.once("exit", gone);
@@ -118,6 +129,8 @@ export class ProcessExecutor implements Executor {
   async invoke(req: InvocationRequest): Promise<InvocationOutcome> {
     if (this.#closing) return faultOutcome("error", "executor_unavailable", "the executor is closed");
     if (this.#client?.closed) this.#restart();
+    if (!this.#child && this.#respawning) await this.#respawning;
+    if (this.#closing) return faultOutcome("error", "executor_unavailable", "the executor is closed");
     if (!this.#client || !this.#child)
       return faultOutcome("error", "executor_unavailable", "the executor process is restarting");
     return this.#client.invoke(req);
