@@ -21,6 +21,9 @@ export interface ProcessExecutorOptions extends InProcessExecutorOptions {
   childEntry?: string;
 }
 
+/** How long a call waits for a fresh child to boot before it is sent all the same. */
+const BOOT_TIMEOUT_MS = 15_000;
+
 const CHILD_MAIN = fileURLToPath(new URL("./child-main.ts", import.meta.url));
 
 /**
@@ -38,6 +41,8 @@ export class ProcessExecutor implements Executor {
   #rssTimer: NodeJS.Timeout | null = null;
   #recentCrashes: number[] = [];
   #restart: () => void = () => {};
+  /** Resolves once the current child answers (or its boot timed out). */
+  #booting: Promise<void> | null = null;
   /** Set while a crash loop pauses the restart: resolves once the next child is spawned. */
   #respawning: Promise<void> | null = null;
 
@@ -85,6 +90,12 @@ export class ProcessExecutor implements Executor {
     });
     this.#child = child;
     this.#client = client;
+    // A fresh child boots (Node, isolated-vm, the runtime) before it can take work; calls
+    // wait for that here, so that their deadlines measure the script, not the boot.
+    const booting = client.ready(BOOT_TIMEOUT_MS).then(() => {
+      if (this.#booting === booting) this.#booting = null;
+    });
+    this.#booting = booting;
     // The channel closing and the process exiting both mean the child is gone; the first
     // of them restarts it, so that the next invocation never meets a dead channel.
     gone = (): void => {
@@ -130,6 +141,7 @@ export class ProcessExecutor implements Executor {
     if (this.#closing) return faultOutcome("error", "executor_unavailable", "the executor is closed");
     if (this.#client?.closed) this.#restart();
     if (!this.#child && this.#respawning) await this.#respawning;
+    if (this.#booting) await this.#booting;
     if (this.#closing) return faultOutcome("error", "executor_unavailable", "the executor is closed");
     if (!this.#client || !this.#child)
       return faultOutcome("error", "executor_unavailable", "the executor process is restarting");
