@@ -79,12 +79,15 @@ suite("process", () => new ProcessExecutor({ stdio: "ignore", syncFastPath: true
 describe("the synchronous fast path is opt-in", () => {
   // A neighbour that turns CPU-bound on its second call: on the synchronous path it holds
   // the executor's thread (and every other invocation) until its CPU budget kills it.
-  const hog = secondCall(`for (;;) {}`);
+  // Two quick calls first: the first one also compiles the module (more CPU), the second
+  // leaves the isolate eligible for the synchronous path; the third spins.
+  const hog = `let n = 0; export default () => { n++; if (n < 3) return "warm"; for (;;) {} };`;
   const quick = `export default () => "quick";`;
   const budgets = { cpuTimeMs: 1500, wallTimeMs: 4000 };
 
   async function order(ex: Executor): Promise<string[]> {
     const done: string[] = [];
+    await ex.invoke(request(hog, { id: "hog", budgets }));
     await ex.invoke(request(hog, { id: "hog", budgets }));
     await ex.invoke(request(quick, { id: "quick" }));
     const a = ex.invoke(request(hog, { id: "hog", budgets })).then((o) => done.push(`hog:${o.reason}`));
