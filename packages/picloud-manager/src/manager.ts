@@ -22,7 +22,7 @@ import {
   ExecutionLogsRepository,
   InvokeKeys,
   loadOrCreateKey,
-  managerApi,
+  mountManagerApi,
   openDatabase,
   PgChangeFeed,
   RetentionJob,
@@ -31,7 +31,6 @@ import {
 } from "@picloud/manager-core";
 import { budgetsFromEnv, PiCloudError } from "@picloud/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { loadManagerEnv, type ManagerEnv } from "./env.ts";
 
 export interface ManagerServices {
@@ -163,34 +162,17 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
       metrics: s.metrics,
     }),
   );
-  app.use(
-    "/api/scripts/*",
-    bodyLimit({
-      maxSize: 2 * 1024 * 1024,
-      onError: () => {
-        throw new PiCloudError("payload_too_large", "request body is over 2 MiB");
-      },
-    }),
-  );
-  const api = managerApi({
+  app.route("/", cluster);
+  mountManagerApi(app, {
     auth: s.auth,
     scripts: s.scripts,
     keys: s.keys,
     logs: s.logs,
-    stats: (ids) => s.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
     feed: s.feed,
     secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+    title: "PiCloud manager",
+    version: PICLOUD_VERSION,
   });
-  app.get("/openapi.json", (c) =>
-    c.json(
-      api.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: { title: "PiCloud manager", version: PICLOUD_VERSION },
-      }),
-    ),
-  );
-  app.route("/", cluster);
-  app.route("/", api);
   // Invocations are the orchestrators' job: say so instead of a bare 404.
   app.all("/api/execute/*", () => {
     throw new PiCloudError(

@@ -7,11 +7,9 @@ import {
   requestContext,
   systemRoutes,
 } from "@picloud/http";
-import { adminIdentity, managerApi } from "@picloud/manager-core";
+import { adminIdentity, mountManagerApi } from "@picloud/manager-core";
 import { executeRoutes } from "@picloud/orchestrator-core";
-import { PiCloudError } from "@picloud/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { mountDashboard } from "./dashboard.ts";
 import { registerExtraPaths } from "./openapi.ts";
 import type { Services } from "./services.ts";
@@ -42,37 +40,19 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
       metrics: s.metrics,
     }),
   );
-  // Control-plane bodies (script sources, env) stay small; invocation bodies are capped
-  // per script by the orchestrator instead.
-  app.use(
-    "/api/scripts/*",
-    bodyLimit({
-      maxSize: 2 * 1024 * 1024,
-      onError: () => {
-        throw new PiCloudError("payload_too_large", "request body is over 2 MiB");
-      },
-    }),
-  );
-  const api = managerApi({
+  mountManagerApi(app, {
     auth: s.auth,
     scripts: s.scripts,
     keys: s.keys,
     logs: s.logs,
-    stats: (ids) => s.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
     feed: s.feed,
     secureCookies: s.env.PICLOUD_SECURE_COOKIES,
     ...(o.shutdown ? { shutdown: o.shutdown } : {}),
+    title: "PiCloud",
+    version: PICLOUD_VERSION,
+    description: "Upload a script, get an HTTP endpoint.",
+    extendDocument: registerExtraPaths,
   });
-  registerExtraPaths(api);
-  app.get("/openapi.json", (c) =>
-    c.json(
-      api.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: { title: "PiCloud", version: PICLOUD_VERSION, description: "Upload a script, get an HTTP endpoint." },
-      }),
-    ),
-  );
-  app.route("/", api);
   app.route(
     "/",
     executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth)) ?? false),

@@ -1,8 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@picloud/http";
 import { PiCloudError } from "@picloud/shared";
+import type { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
+import type { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
 import type { InvokeKeys } from "../scripts/invoke-keys.ts";
 import type { ScriptService } from "../scripts/script-service.ts";
 import { requireAdmin } from "./admin-guard.ts";
@@ -49,4 +52,49 @@ export function managerApi(d: ManagerApiDeps): OpenAPIHono<AppEnv> {
     }),
   );
   return app;
+}
+
+/** What `mountManagerApi` needs: the services (stats come from the logs repository). */
+export interface MountManagerApiOptions extends Omit<ManagerApiDeps, "stats" | "logs"> {
+  logs: ExecutionLogsReader & Pick<ExecutionLogsRepository, "statsForScripts">;
+  /** OpenAPI document info. */
+  title: string;
+  version: string;
+  description?: string;
+  /** Adds paths that are not zod-openapi routes (system, invocation) to the document. */
+  extendDocument?: (api: OpenAPIHono<AppEnv>) => void;
+}
+
+/**
+ * Mounts the control plane on an app, as both the all-in-one server and picloud-manager
+ * serve it: the 2 MiB body cap on script writes, the manager API, and /openapi.json.
+ */
+export function mountManagerApi(app: Hono<AppEnv>, o: MountManagerApiOptions): OpenAPIHono<AppEnv> {
+  // Control-plane bodies (script sources, env) stay small; invocation bodies are capped
+  // per script by the orchestrator instead.
+  app.use(
+    "/api/scripts/*",
+    bodyLimit({
+      maxSize: 2 * 1024 * 1024,
+      onError: () => {
+        throw new PiCloudError("payload_too_large", "request body is over 2 MiB");
+      },
+    }),
+  );
+  const { title, version, description, extendDocument, ...deps } = o;
+  const api = managerApi({
+    ...deps,
+    stats: (ids) => o.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
+  });
+  extendDocument?.(api);
+  app.get("/openapi.json", (c) =>
+    c.json(
+      api.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: { title, version, ...(description ? { description } : {}) },
+      }),
+    ),
+  );
+  app.route("/", api);
+  return api;
 }
