@@ -88,7 +88,17 @@ if (!script) {
 }
 const env = toolchainEnv();
 ensureDependencies(env);
-// Async spawn so that SIGTERM/SIGINT sent to this wrapper reach the server for a graceful drain.
-const child = spawn("pnpm", ["run", "--silent", script, ...rest], { stdio: "inherit", cwd: root, env });
-for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+// The script runs in its own process group, and a SIGTERM/SIGINT sent to this wrapper goes to
+// the whole group: pnpm does not pass signals on to the script's own children, and the
+// server must get them for its graceful drain (a supervisor signals only the top process).
+const child = spawn("pnpm", ["run", "--silent", script, ...rest], { stdio: "inherit", cwd: root, env, detached: true });
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      child.kill(sig);
+    }
+  });
+}
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
