@@ -8,6 +8,7 @@ export { ProcessExecutor, type ProcessExecutorOptions } from "./process-executor
 export {
   type ExecutorAddress,
   formatExecutorAddress,
+  isExecutorAddress,
   parseExecutorAddress,
   RemoteExecutor,
   type RemoteExecutorOptions,

@@ -6,6 +6,16 @@ import { RpcExecutorClient } from "./rpc/client.ts";
 /** Where a `picloud-executor` listens: loopback/LAN TCP or a unix socket. */
 export type ExecutorAddress = { host: string; port: number } | { path: string };
 
+/** Whether `text` is an executor address `parseExecutorAddress` accepts (for env validation). */
+export function isExecutorAddress(text: string): boolean {
+  try {
+    parseExecutorAddress(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses `host:port`, `[v6]:port`, `tcp://host:port`, `unix:/path` or a plain path (anything
  * containing a `/`). Throws on anything else.

@@ -13,7 +13,7 @@ import {
   uuidv7Time,
 } from "@picloud/shared";
 import { HOP_BY_HOP, readBodyCapped } from "./body.ts";
-import type { ConcurrencyGate } from "./concurrency-gate.ts";
+import { ConcurrencyGate } from "./concurrency-gate.ts";
 import type { ScriptCache } from "./script-cache.ts";
 import { Redactor, redactHeaders, summarizeBody } from "./summaries.ts";
 
@@ -22,13 +22,15 @@ export interface OrchestratorOptions {
   verifyInvokeKey: (scriptId: string, key: string) => Promise<boolean>;
   executor: Executor;
   sink: ExecutionLogSink;
-  gate: ConcurrencyGate;
+  /** Caps on executions in flight: overflow is shed with 503 + Retry-After (the gate). */
+  concurrency: { global: number; perScript: number };
   defaults: Budgets;
   ceilings: Budgets;
   nodeId: string;
   /** Bodies kept in execution logs are cut to this many bytes. */
   logBodyBytes: number;
   logger: Logger;
+  /** Where the orchestrator counts invocations, gate rejections, in-flight work and sink rows. */
   metrics?: Metrics;
 }
 
@@ -56,10 +58,26 @@ export const EXECUTION_ID_HEADER = "x-picloud-execution-id";
  */
 export class Orchestrator {
   readonly #o: OrchestratorOptions;
+  readonly #gate: ConcurrencyGate;
   #sinkFailures = 0;
 
   constructor(o: OrchestratorOptions) {
     this.#o = o;
+    const metrics = o.metrics;
+    this.#gate = new ConcurrencyGate({
+      ...o.concurrency,
+      ...(metrics ? { onReject: (scope) => metrics.gateRejections.inc({ scope }) } : {}),
+    });
+    if (metrics) {
+      metrics.gauge("picloud_sink_rows", "Execution-log sink counters.", () => ({ ...o.sink.stats() }));
+      metrics.gauge("picloud_inflight", "Executions in flight.", () => this.#gate.inFlight());
+      metrics.gauge("picloud_sink_failures_orchestrator_total", "Sink writes that threw.", () => this.#sinkFailures);
+    }
+  }
+
+  /** Executions in flight (inside the gate). */
+  inFlight(): number {
+    return this.#gate.inFlight();
   }
 
   get sinkFailures(): number {
@@ -117,7 +135,7 @@ export class Orchestrator {
     }
     const budgets = resolveBudgets(this.#o.defaults, this.#o.ceilings, script.limits);
     const body = await readBodyCapped(req, budgets.maxRequestBytes, req.headers.get("content-length"));
-    const release = this.#o.gate.acquire(script.id);
+    const release = this.#gate.acquire(script.id);
     let outcome: InvocationOutcome;
     const scriptUrl = `${url.origin}${target.restPath}${url.search}`;
     const reqHeaders = [...headers].filter(([k]) => !HOP_BY_HOP.has(k));

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { parseExecutorAddress } from "@picloud/executor-core";
+import { isExecutorAddress } from "@picloud/executor-core";
 import { envBool, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
 import { z } from "zod";
 
@@ -16,17 +16,7 @@ export const ExecutorEnvSchema = z.object({
   PICLOUD_EXECUTOR_LISTEN: z
     .string()
     .min(1)
-    .refine(
-      (s) => {
-        try {
-          parseExecutorAddress(s);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: "must be host:port or a unix socket path" },
-    )
+    .refine(isExecutorAddress, { message: "must be host:port or a unix socket path" })
     .default("127.0.0.1:8791"),
   PICLOUD_EXECUTOR_MODE: z.enum(["process", "in-process"]).default("process"),
   /** Resident-memory cap of the supervised sandbox process (process mode). */

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { parseExecutorAddress } from "@picloud/executor-core";
+import { isExecutorAddress } from "@picloud/executor-core";
 import { budgetEnvShape, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
 import { z } from "zod";
 
@@ -21,17 +21,7 @@ export const OrchestratorEnvSchema = z.object({
   PICLOUD_EXECUTOR_ADDRESS: z
     .string()
     .min(1)
-    .refine(
-      (s) => {
-        try {
-          parseExecutorAddress(s);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: "must be host:port or a unix socket path" },
-    )
+    .refine(isExecutorAddress, { message: "must be host:port or a unix socket path" })
     .default("127.0.0.1:8791"),
   /** Execution logs the manager cannot take yet are spilled under `<dir>/sink-spill/`. */
   PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/orchestrator"),

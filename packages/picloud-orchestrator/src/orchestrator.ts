@@ -14,7 +14,6 @@ import {
 import { Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
 import { bearer, PostgresExecutionLogSink, SESSION_COOKIE } from "@picloud/manager-core";
 import {
-  ConcurrencyGate,
   executeRoutes,
   HttpLogWriter,
   HttpScriptSource,
@@ -83,17 +82,12 @@ export function createOrchestratorServices(
     retryMaxMs: 1000,
     closeTimeoutMs: Math.min(5000, env.PICLOUD_SHUTDOWN_TIMEOUT_MS),
   });
-  const gate = new ConcurrencyGate({
-    global: env.PICLOUD_MAX_CONCURRENCY,
-    perScript: env.PICLOUD_MAX_CONCURRENCY_PER_SCRIPT,
-    onReject: (scope) => metrics.gateRejections.inc({ scope }),
-  });
   const orchestrator = new Orchestrator({
     scripts: cache,
     verifyInvokeKey: (id, key) => source.verifyInvokeKey(id, key),
     executor,
     sink,
-    gate,
+    concurrency: { global: env.PICLOUD_MAX_CONCURRENCY, perScript: env.PICLOUD_MAX_CONCURRENCY_PER_SCRIPT },
     defaults,
     ceilings,
     nodeId: env.PICLOUD_NODE_ID,
@@ -101,8 +95,6 @@ export function createOrchestratorServices(
     logger,
     metrics,
   });
-  metrics.gauge("picloud_sink_rows", "Execution-log sink counters.", () => ({ ...sink.stats() }));
-  metrics.gauge("picloud_inflight", "Executions in flight.", () => gate.inFlight());
   metrics.gauge("picloud_script_cache", "Script cache.", () => ({ entries: cache.size(), stale: cache.staleServed }));
   metrics.gauge("picloud_change_feed", "Change stream from the manager.", () => {
     const s = changes.stats();

@@ -15,7 +15,7 @@ import {
   ScriptService,
   SecretBox,
 } from "@picloud/manager-core";
-import { ConcurrencyGate, Orchestrator, ScriptCache } from "@picloud/orchestrator-core";
+import { Orchestrator, ScriptCache } from "@picloud/orchestrator-core";
 import { budgetsFromEnv, type ExecutionLogSink, type Executor, LocalChangeFeed } from "@picloud/shared";
 import type { PicloudEnv } from "./env.ts";
 
@@ -73,11 +73,6 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
     maxRssMb: env.PICLOUD_EXECUTOR_MEMORY_MB,
     syncFastPath: env.PICLOUD_EXECUTOR_SYNC_FAST_PATH,
   });
-  const gate = new ConcurrencyGate({
-    global: env.PICLOUD_MAX_CONCURRENCY,
-    perScript: env.PICLOUD_MAX_CONCURRENCY_PER_SCRIPT,
-    onReject: (scope) => metrics.gateRejections.inc({ scope }),
-  });
   const source = new LocalScriptSource(scripts, keys);
   const cache = new ScriptCache({
     source,
@@ -94,7 +89,7 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
     verifyInvokeKey: (id, key) => source.verifyInvokeKey(id, key),
     executor,
     sink,
-    gate,
+    concurrency: { global: env.PICLOUD_MAX_CONCURRENCY, perScript: env.PICLOUD_MAX_CONCURRENCY_PER_SCRIPT },
     defaults,
     ceilings,
     nodeId: env.PICLOUD_NODE_ID,
@@ -109,13 +104,10 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
   });
   retention.start();
 
-  metrics.gauge("picloud_sink_rows", "Execution-log sink counters.", () => ({ ...sink.stats() }));
-  metrics.gauge("picloud_sink_failures_orchestrator_total", "Sink writes that threw.", () => orchestrator.sinkFailures);
   metrics.gauge("picloud_isolates", "Executor isolates.", () => {
     const s = executor.stats();
     return { warm: s.isolatesWarm, busy: s.isolatesBusy, scripts: s.scriptsLoaded, crashes: s.crashes };
   });
-  metrics.gauge("picloud_inflight", "Executions in flight.", () => gate.inFlight());
 
   return {
     env,
