@@ -4,23 +4,13 @@ import { join } from "node:path";
 import { PostgresExecutionLogSink } from "@picloud/manager-core";
 import { HttpLogWriter, HttpScriptSource, ManagerClient, SseChangeFeed } from "@picloud/orchestrator-core";
 import { type ChangeNotice, type ExecutionLog, uuidv7 } from "@picloud/shared";
-import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningManager, startManager } from "./manager.ts";
 
 const CLUSTER_TOKEN = "cluster-token-for-tests-0123456789abcdef";
 const ADMIN = "admin-token-for-tests-0123";
-
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function log(scriptId: string, extra: Partial<ExecutionLog> = {}): ExecutionLog {
   const id = uuidv7();
@@ -131,26 +121,26 @@ describe("picloud-manager cluster routes", () => {
     feed.onResync(() => resyncs++);
     feed.start();
     try {
-      await until(() => feed.connected);
+      await eventually(() => feed.connected);
       expect(resyncs).toBe(1);
       const res = await admin("/api/scripts", {
         method: "POST",
         body: JSON.stringify({ name: "notified", source: `export default () => 1` }),
       });
       const { id } = (await res.json()) as { id: string };
-      await until(() => seen.some((n) => n.scriptId === id && n.version === 1));
+      await eventually(() => seen.some((n) => n.scriptId === id && n.version === 1));
       await admin("/api/scripts/notified", {
         method: "PUT",
         body: JSON.stringify({ source: `export default () => 2` }),
       });
-      await until(() => seen.some((n) => n.scriptId === id && n.version === 2));
+      await eventually(() => seen.some((n) => n.scriptId === id && n.version === 2));
       await admin("/api/scripts/notified", { method: "DELETE" });
-      await until(() => seen.some((n) => n.scriptId === id && n.kind === "deleted"));
+      await eventually(() => seen.some((n) => n.scriptId === id && n.kind === "deleted"));
       // A NOTIFY from any other process (a second manager, a migration script) reaches the stream too.
       const sql = postgres(db.url, { max: 1 });
       await sql`select pg_notify('picloud_script_changes', ${JSON.stringify({ kind: "deleted", scriptId: "other", name: "other", version: null })})`;
       await sql.end();
-      await until(() => seen.some((n) => n.scriptId === "other"));
+      await eventually(() => seen.some((n) => n.scriptId === "other"));
     } finally {
       await feed.close();
     }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -26,20 +26,9 @@ const HAS_CADDY = spawnSync("caddy", ["version"]).status === 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${last ? ` (${String(last)})` : ""}`);
-    await sleep(25);
-  }
-}
+/** Polls `check` until it yields a value (see `eventually`), naming the condition on failure. */
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> =>
+  eventually(check, ms, what);
 
 /** A child process with its output kept (shown when the test fails). */
 class Proc {

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, freePort, TcpProxy, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, eventually, freePort, TcpProxy, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningExecutor, startExecutor } from "../../picloud-executor/src/executor.ts";
@@ -17,20 +17,9 @@ import { type RunningOrchestrator, startOrchestrator } from "./orchestrator.ts";
 const CLUSTER_TOKEN = "orchestrator-test-cluster-token-0123456789";
 const ADMIN = "orchestrator-test-admin-token";
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${last ? ` (${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls `check` until it yields a value (see `eventually`), naming the condition on failure. */
+const until = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> =>
+  eventually(check, ms, what);
 
 let db: TestDatabase;
 let dir: string;

@@ -12,8 +12,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls until `check` returns a value (not undefined/false) or the deadline passes; `what`
+ * names the condition in the error.
+ */
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -23,7 +30,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (e) {
       last = e;
     }
-    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > until) throw new Error(`${what}: not met in ${timeoutMs} ms${last ? ` (${String(last)})` : ""}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
