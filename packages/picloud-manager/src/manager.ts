@@ -1,5 +1,3 @@
-import type { IncomingMessage } from "node:http";
-import type { Socket } from "node:net";
 import { compileScript } from "@picloud/executor-core";
 import {
   type AppEnv,
@@ -45,10 +43,8 @@ export interface ManagerServices {
   logs: ExecutionLogsRepository;
   feed: ExecutionFeed;
   changes: PgChangeFeed;
-  /** Aborted when the drain starts: open change streams end. */
+  /** Aborted when the drain starts: open change streams and live log streams end. */
   shutdown: AbortController;
-  /** Sockets of open dashboard log streams (SSE), closed when the drain starts. */
-  liveStreams: Set<Socket>;
   close(): Promise<void>;
 }
 
@@ -104,7 +100,6 @@ export async function createManagerServices(
     feed,
     changes,
     shutdown,
-    liveStreams: new Set(),
     async close() {
       shutdown.abort();
       await retention.stop();
@@ -120,16 +115,6 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
   app.onError(onError);
   app.notFound(notFound);
   app.use("*", requestContext(s.logger));
-  // The dashboard's live log streams never end by themselves: remember their sockets so
-  // that a drain can close them (the dashboard reconnects) instead of waiting for its deadline.
-  app.use("/api/scripts/:id/logs/stream", async (c, next) => {
-    const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
-    if (socket) {
-      s.liveStreams.add(socket);
-      socket.once("close", () => s.liveStreams.delete(socket));
-    }
-    await next();
-  });
   const batches = { received: 0, rows: 0, inserted: 0 };
   const cluster = clusterRoutes({
     token: s.env.PICLOUD_CLUSTER_TOKEN,
@@ -170,6 +155,8 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
     logs: s.logs,
     feed: s.feed,
     secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+    // Live log streams end when the drain starts (the dashboard reconnects elsewhere).
+    shutdown: s.shutdown.signal,
     title: "PiCloud manager",
     version: PICLOUD_VERSION,
   });
@@ -210,7 +197,6 @@ export async function startManager(
     onDrainStart: () => {
       // Change streams and live log streams never end by themselves: end them so the server can close.
       services.shutdown.abort();
-      for (const socket of services.liveStreams) socket.destroy();
     },
   });
   logger.info({ url: served.listening.url }, "picloud-manager is listening");
