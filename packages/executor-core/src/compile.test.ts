@@ -1,6 +1,8 @@
 import { isPiCloudError, type PiCloudError } from "@picloud/shared";
 import { describe, expect, it } from "vitest";
 import { compileScript } from "./compile.ts";
+import { InProcessExecutor } from "./in-process-executor.ts";
+import { bodyText, run } from "./test-support.ts";
 
 function compileError(src: string): PiCloudError {
   try {
@@ -44,6 +46,21 @@ describe("compileScript", () => {
 
   it("rejects a module without a default export", () => {
     expect(compileError(`export const handler = () => 1;`).message).toMatch(/no default export/);
+  });
+
+  it("accepts a mention of `require` (esbuild's `<runtime>` shim is not an import) and runs it", async () => {
+    const { code } = compileScript(`export default () => new Response(typeof require)`);
+    expect(code).not.toMatch(/__require/);
+    const ex = new InProcessExecutor();
+    try {
+      const o = await run(ex, `export default () => new Response(typeof require)`);
+      expect(o.status).toBe("success");
+      expect(bodyText(o)).toBe("undefined");
+    } finally {
+      await ex.close();
+    }
+    // A require() call is still refused as what it is.
+    expect(compileError(`export default () => require("zz")`).message).toMatch(/require\(\) of "zz" is not supported/);
   });
 
   it("accepts `export default { fetch }` and `export { h as default }`", () => {

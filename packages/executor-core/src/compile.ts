@@ -70,10 +70,14 @@ export function compileScript(source: string, opts: CompileOptions = {}): { code
     const err = syntaxError([{ ...tla, text: "top-level await is not supported: await inside the handler instead" }]);
     throw err;
   }
-  const imports = Object.values(meta.inputs).flatMap((i) => i.imports);
+  // `<runtime>` is esbuild's own helper module (e.g. the `__require` shim it adds for a
+  // mention of `require`): not an import of the script's. The output we keep is the
+  // transform's, which has no such shim, so `typeof require` stays "undefined".
+  const imports = Object.values(meta.inputs).flatMap((i) => i.imports.filter((m) => m.path !== "<runtime>"));
   const first = imports[0];
   if (first) {
-    const kind = first.kind === "dynamic-import" ? "dynamic import()" : "import";
+    const kind =
+      first.kind === "dynamic-import" ? "dynamic import()" : first.kind === "require-call" ? "require()" : "import";
     throw new PiCloudError("bad_request", `${kind} of "${first.path}" is not supported: a script is a single module`, {
       details: { import: first.path },
     });

@@ -1,4 +1,5 @@
 export { type CompileOptions, compileScript } from "./compile.ts";
+export { CompilerProcess, type CompilerProcessOptions } from "./compiler-process.ts";
 export { type CreateExecutorOptions, createExecutor } from "./create-executor.ts";
 export type { FetchPolicyOptions } from "./host-fetch.ts";
 export { InProcessExecutor, type InProcessExecutorOptions } from "./in-process-executor.ts";

@@ -35,7 +35,11 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
     "/",
     systemRoutes({
       info: { service: "picloud", version: PICLOUD_VERSION, mode: "single", nodeId: s.env.PICLOUD_NODE_ID },
-      checks: { database: () => s.database.ping(), executor: () => s.executor.ready() },
+      checks: {
+        database: () => s.database.ping(),
+        executor: () => s.executor.ready(),
+        compiler: () => s.compiler.ready(),
+      },
       draining: o.draining,
       metrics: s.metrics,
     }),

@@ -1,4 +1,4 @@
-import { compileScript, createExecutor } from "@picloud/executor-core";
+import { CompilerProcess, createExecutor } from "@picloud/executor-core";
 import { createLogger, type Logger, Metrics } from "@picloud/http";
 import {
   AdminAuth,
@@ -34,6 +34,8 @@ export interface Services {
   feed: ExecutionFeed;
   sink: ExecutionLogSink;
   executor: Executor;
+  /** Compiles saved sources in a supervised child (a source that crashes esbuild is contained). */
+  compiler: CompilerProcess;
   orchestrator: Orchestrator;
   /** Flushes the sink and closes executor and database, in that order. */
   close(): Promise<void>;
@@ -55,9 +57,12 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
   const { auth, generated } = await AdminAuth.init(database.db, env.PICLOUD_ADMIN_TOKEN);
   const secrets = new SecretBox(loadOrCreateKey(env.PICLOUD_ENCRYPTION_KEY, dataDir));
   const changes = new LocalChangeFeed();
+  const compiler = new CompilerProcess({
+    onCrash: ({ reason, filename }) => logger.warn({ reason, filename }, "the compiler crashed on a source; restarted"),
+  });
   const scripts = new ScriptService({
     db: database.db,
-    compile: compileScript,
+    compile: (source, opts) => compiler.compile(source, opts),
     secrets,
     ceilings,
     publish: (n) => changes.publish(n),
@@ -122,9 +127,11 @@ export async function createServices(env: PicloudEnv, dataDir: string, o: Servic
     feed,
     sink,
     executor,
+    compiler,
     orchestrator,
     async close() {
       retention.stop();
+      await compiler.close();
       await sink.close().catch((err: unknown) => logger.error({ err }, "sink close failed"));
       await executor.close().catch((err: unknown) => logger.error({ err }, "executor close failed"));
       await database.close();

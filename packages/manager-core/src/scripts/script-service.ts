@@ -16,8 +16,11 @@ import type { Db } from "../db/database.ts";
 import { sqlState, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { type ScriptPatch, type ScriptRow, ScriptsRepository, type VersionRow } from "./scripts-repository.ts";
 
-/** Turns source into the stored compiled module; throws a `bad_request` PiCloudError with line/column. */
-export type CompileFn = (source: string, opts: { filename: string }) => { code: string };
+/**
+ * Turns source into the stored compiled module; throws (or rejects with) a `bad_request`
+ * PiCloudError with line/column. The binaries pass a CompilerProcess (a crash is contained).
+ */
+export type CompileFn = (source: string, opts: { filename: string }) => { code: string } | Promise<{ code: string }>;
 
 export interface ScriptServiceOptions {
   db: Db;
@@ -40,7 +43,7 @@ export class ScriptService {
 
   async create(input: CreateScriptInput): Promise<ScriptDetail> {
     this.#checkLimits(input.limits);
-    const compiled = this.#compile(input.source, input.name, 1);
+    const compiled = await this.#compile(input.source, input.name, 1);
     const id = uuidv7();
     try {
       const row = await this.repo.create({
@@ -82,7 +85,7 @@ export class ScriptService {
       sourceChanged && input.source !== undefined
         ? {
             source: input.source,
-            compiled: this.#compile(input.source, input.name ?? script.name, script.currentVersion + 1),
+            compiled: await this.#compile(input.source, input.name ?? script.name, script.currentVersion + 1),
           }
         : undefined;
     // Limits, env and visibility change what a run sees, so they bump the version too:
@@ -170,8 +173,8 @@ export class ScriptService {
     };
   }
 
-  #compile(source: string, name: string, version: number): string {
-    return this.#o.compile(source, { filename: `${name}@v${version}.ts` }).code;
+  async #compile(source: string, name: string, version: number): Promise<string> {
+    return (await this.#o.compile(source, { filename: `${name}@v${version}.ts` })).code;
   }
 
   #checkLimits(limits: CreateScriptInput["limits"]): void {
