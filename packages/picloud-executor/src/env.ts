@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { isExecutorAddress } from "@picloud/executor-core";
-import { envBool, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
+import { envBool, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -37,6 +37,7 @@ export const ExecutorEnvSchema = z.object({
   PICLOUD_LOG_LEVEL: LogLevelSchema.default("info"),
   PICLOUD_NODE_ID: z.string().min(1).default(hostname()),
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
+  ...serverLimitsEnvShape(),
 });
 
 export type ExecutorEnv = z.infer<typeof ExecutorEnvSchema>;

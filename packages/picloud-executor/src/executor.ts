@@ -13,7 +13,7 @@ import {
   systemRoutes,
 } from "@picloud/http";
 import { type Listening, listen, runMain } from "@picloud/http/node";
-import type { Executor, InvocationOutcome, InvocationRequest } from "@picloud/shared";
+import { type Executor, type InvocationOutcome, type InvocationRequest, serverLimitsFromEnv } from "@picloud/shared";
 import { Hono } from "hono";
 import { type ExecutorEnv, loadExecutorEnv } from "./env.ts";
 
@@ -134,7 +134,7 @@ export async function startExecutor(
       metrics,
     }),
   );
-  const http = await listen(app, { port: env.PORT, host: env.HOST });
+  const http = await listen(app, { port: env.PORT, host: env.HOST, limits: serverLimitsFromEnv(env) });
   logger.info({ rpc: rpcAddress, http: http.url, mode: env.PICLOUD_EXECUTOR_MODE }, "picloud-executor is listening");
 
   let stopping: Promise<void> | null = null;

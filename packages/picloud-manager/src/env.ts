@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
+import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -26,6 +26,7 @@ export const ManagerEnvSchema = z.object({
   PICLOUD_SECURE_COOKIES: envBool.default(false),
   PICLOUD_DB_MAX_CONNECTIONS: envInt({ min: 2, max: 1000 }).default(10),
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
+  ...serverLimitsEnvShape(),
   ...budgetEnvShape(),
 });
 

@@ -1,4 +1,4 @@
-import { compileScript } from "@picloud/executor-core";
+import { CompilerProcess } from "@picloud/executor-core";
 import {
   type AppEnv,
   createLogger,
@@ -27,7 +27,7 @@ import {
   ScriptService,
   SecretBox,
 } from "@picloud/manager-core";
-import { budgetsFromEnv, PiCloudError } from "@picloud/shared";
+import { budgetsFromEnv, PiCloudError, serverLimitsFromEnv } from "@picloud/shared";
 import { Hono } from "hono";
 import { loadManagerEnv, type ManagerEnv } from "./env.ts";
 
@@ -39,6 +39,8 @@ export interface ManagerServices {
   auth: AdminAuth;
   generatedAdminToken: string | null;
   scripts: ScriptService;
+  /** Compiles saved sources in a supervised child (a source that crashes esbuild is contained). */
+  compiler: CompilerProcess;
   keys: InvokeKeys;
   logs: ExecutionLogsRepository;
   feed: ExecutionFeed;
@@ -68,9 +70,12 @@ export async function createManagerServices(
   await changes.start();
   const { auth, generated } = await AdminAuth.init(database.db, env.PICLOUD_ADMIN_TOKEN);
   const secrets = new SecretBox(loadOrCreateKey(env.PICLOUD_ENCRYPTION_KEY, dataDir));
+  const compiler = new CompilerProcess({
+    onCrash: ({ reason, filename }) => logger.warn({ reason, filename }, "the compiler crashed on a source; restarted"),
+  });
   const scripts = new ScriptService({
     db: database.db,
-    compile: compileScript,
+    compile: (source, opts) => compiler.compile(source, opts),
     secrets,
     ceilings,
     // Committed changes go through PostgreSQL NOTIFY to every subscriber (orchestrators via SSE).
@@ -95,6 +100,7 @@ export async function createManagerServices(
     auth,
     generatedAdminToken: generated,
     scripts,
+    compiler,
     keys,
     logs,
     feed,
@@ -102,6 +108,7 @@ export async function createManagerServices(
     shutdown,
     async close() {
       shutdown.abort();
+      await compiler.close();
       await retention.stop();
       await changes.close().catch((err: unknown) => logger.error({ err }, "change feed close failed"));
       await database.close();
@@ -142,7 +149,7 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
     "/",
     systemRoutes({
       info: { service: "picloud-manager", version: PICLOUD_VERSION, mode: "cluster", nodeId: s.env.PICLOUD_NODE_ID },
-      checks: { database: () => s.database.ping() },
+      checks: { database: () => s.database.ping(), compiler: () => s.compiler.ready() },
       draining: o.draining,
       metrics: s.metrics,
     }),
@@ -192,6 +199,7 @@ export async function startManager(
     host: env.HOST,
     logger,
     timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+    limits: serverLimitsFromEnv(env),
     cleanup: () => services.close(),
     installSignals: opts.installSignals ?? false,
     onDrainStart: () => {

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { isExecutorAddress } from "@picloud/executor-core";
-import { budgetEnvShape, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
+import { budgetEnvShape, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -33,6 +33,7 @@ export const OrchestratorEnvSchema = z.object({
   PICLOUD_LOG_LEVEL: LogLevelSchema.default("info"),
   PICLOUD_NODE_ID: z.string().min(1).default(hostname()),
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
+  ...serverLimitsEnvShape(),
   ...budgetEnvShape(),
 });
 

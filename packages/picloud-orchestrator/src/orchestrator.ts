@@ -22,7 +22,7 @@ import {
   ScriptCache,
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
-import { budgetsFromEnv } from "@picloud/shared";
+import { budgetsFromEnv, serverLimitsFromEnv } from "@picloud/shared";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
@@ -207,6 +207,7 @@ export async function startOrchestrator(
     host: env.HOST,
     logger,
     timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+    limits: serverLimitsFromEnv(env),
     cleanup: () => services.close(),
     installSignals: opts.installSignals ?? false,
   });

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv } from "@picloud/shared";
+import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -39,6 +39,7 @@ export const PicloudEnvSchema = z.object({
   PICLOUD_DASHBOARD_DIR: z.string().optional(),
   PICLOUD_SECURE_COOKIES: envBool.default(false),
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
+  ...serverLimitsEnvShape(),
   ...budgetEnvShape(),
 });
 

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { announceAdminToken, Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
+import { serverLimitsFromEnv } from "@picloud/shared";
 import { buildApp } from "./app.ts";
 import { DEFAULT_DASHBOARD_DIR } from "./dashboard.ts";
 import { loadEnv } from "./env.ts";
@@ -32,6 +33,7 @@ export async function startPicloud(
     host: env.HOST,
     logger,
     timeoutMs: env.PICLOUD_SHUTDOWN_TIMEOUT_MS,
+    limits: serverLimitsFromEnv(env),
     cleanup: () => services.close(),
     installSignals: opts.installSignals ?? false,
   });

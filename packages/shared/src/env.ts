@@ -104,3 +104,44 @@ export function parseEnv<S extends z.ZodObject>(
 function redactish(name: string, value: string): string {
   return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL/.test(name) ? "<redacted>" : value;
 }
+
+/**
+ * Connection limits of every binary's HTTP server (`@picloud/http/node`), the same four
+ * variables everywhere (docs/security.md, "Connections"). Unset: see `serverLimitsFromEnv`.
+ */
+export function serverLimitsEnvShape() {
+  return {
+    /** Open connections at once; more are closed at accept. Default: 4096, below the fd limit. */
+    PICLOUD_MAX_CONNECTIONS: envInt({ min: 1, max: 1_000_000 }).optional(),
+    /** Time for a client to send a request's headers (slow-loris guard). */
+    PICLOUD_HEADERS_TIMEOUT_MS: envInt({ min: 100, max: 3_600_000 }).default(10_000),
+    /** Time for a client to send a whole request, body included. */
+    PICLOUD_REQUEST_TIMEOUT_MS: envInt({ min: 100, max: 3_600_000 }).default(60_000),
+    /** How long an idle keep-alive connection stays open. */
+    PICLOUD_KEEP_ALIVE_TIMEOUT_MS: envInt({ min: 100, max: 3_600_000 }).default(5_000),
+  };
+}
+
+/** The limits an HTTP server enforces (see `serverLimitsEnvShape`). */
+export interface ServerLimits {
+  maxConnections?: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+/** Reads the connection limits out of a parsed env. */
+export function serverLimitsFromEnv(env: {
+  PICLOUD_MAX_CONNECTIONS?: number | undefined;
+  PICLOUD_HEADERS_TIMEOUT_MS: number;
+  PICLOUD_REQUEST_TIMEOUT_MS: number;
+  PICLOUD_KEEP_ALIVE_TIMEOUT_MS: number;
+}): ServerLimits {
+  return {
+    ...(env.PICLOUD_MAX_CONNECTIONS === undefined ? {} : { maxConnections: env.PICLOUD_MAX_CONNECTIONS }),
+    // A whole request cannot take less time than its headers.
+    headersTimeoutMs: Math.min(env.PICLOUD_HEADERS_TIMEOUT_MS, env.PICLOUD_REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: env.PICLOUD_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.PICLOUD_KEEP_ALIVE_TIMEOUT_MS,
+  };
+}
