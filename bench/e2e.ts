@@ -464,7 +464,7 @@ async function densitySection(base: string, pid: number): Promise<string[][]> {
   const warmMs = performance.now() - t1;
   await sleep(2000);
   const after = rssMb(executorPid);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
   const warmIsolates = Number(/picloud_isolates\{[^}]*warm[^}]*\}\s+(\d+)/.exec(metrics)?.[1] ?? Number.NaN);
   // The pool may have disposed LRU isolates to stay under its memory budget: divide by
   // what is actually warm (the density instance runs with a 4 GiB executor cap, see below).

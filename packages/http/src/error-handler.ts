@@ -1,4 +1,4 @@
-import { errorBody, isPiCloudError, PiCloudError } from "@picloud/shared";
+import { errorBody, isPiCloudError, PiCloudError, sqlState } from "@picloud/shared";
 import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./request-context.ts";
@@ -42,6 +42,18 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   if (err instanceof SyntaxError && /JSON/.test(err.message)) {
     return new PiCloudError("bad_request", `malformed JSON body: ${err.message}`).toResponse(requestId);
+  }
+  if (err instanceof URIError) {
+    return new PiCloudError("bad_request", "the request is not valid percent-encoding").toResponse(requestId);
+  }
+  // A value the database cannot take (a NUL in text, a number out of its column's range):
+  // the input was bad, whichever route let it through (SQLSTATE class 22, "data exception").
+  const state = sqlState(err);
+  if (state?.startsWith("22")) {
+    c.get("log")?.warn({ sqlState: state }, "a value the database refused reached it");
+    return new PiCloudError("bad_request", "a value in the request is out of range or cannot be stored", {
+      details: { sqlState: state },
+    }).toResponse(requestId);
   }
   c.get("log")?.error({ err }, "unhandled error");
   return new PiCloudError("internal_server_error", "internal server error").toResponse(requestId);

@@ -1,4 +1,6 @@
-import { Hono } from "hono";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { PiCloudError } from "@picloud/shared";
+import { type Context, Hono } from "hono";
 import type { Metrics } from "./metrics.ts";
 import type { AppEnv } from "./request-context.ts";
 
@@ -16,9 +18,29 @@ export interface SystemRoutesOptions {
   /** Set to true while shutting down: /ready answers 503 at once. */
   draining: () => boolean;
   metrics?: Metrics;
+  /**
+   * Who may read /metrics (it names scripts, private ones included): e.g. the admin or
+   * cluster token as a bearer. Without it /metrics is open — only for a process whose
+   * HTTP port is internal (picloud-executor's probe port): docs/security.md, "Metrics".
+   */
+  metricsAuth?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
 }
 
-/** GET /health, /ready, /info and /metrics (DESIGN §4). */
+/** Checks `Authorization: Bearer <secret>` against a list of secrets in constant time. */
+export function bearerIsOneOf(c: Context, secrets: (string | undefined | null)[]): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "");
+  const presented = createHash("sha256")
+    .update(m?.[1]?.trim() ?? "")
+    .digest();
+  let ok = false;
+  for (const s of secrets) {
+    if (!s || !m) continue;
+    if (timingSafeEqual(presented, createHash("sha256").update(s).digest())) ok = true;
+  }
+  return ok;
+}
+
+/** GET /health, /ready, /info and /metrics (docs/api.md, "System"). */
 export function systemRoutes(opts: SystemRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const started = Date.now();
@@ -40,7 +62,13 @@ export function systemRoutes(opts: SystemRoutesOptions): Hono<AppEnv> {
   app.get("/info", (c) => c.json(opts.info));
   if (opts.metrics) {
     const metrics = opts.metrics;
+    const authorize = opts.metricsAuth;
     app.get("/metrics", async (c) => {
+      if (authorize && !(await authorize(c))) {
+        throw new PiCloudError("unauthorized", "/metrics needs a bearer token (see docs/security.md)", {
+          headers: { "WWW-Authenticate": 'Bearer realm="picloud-metrics"' },
+        });
+      }
       c.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
       return c.body(await metrics.text());
     });

@@ -1,4 +1,5 @@
 export * from "./auth/admin-auth.ts";
+export * from "./auth/auth-throttle.ts";
 export * from "./auth/secret-box.ts";
 export * from "./auth/tokens.ts";
 export * from "./cluster/cluster-routes.ts";

@@ -5,6 +5,7 @@ import {
   type ExecutionLogSink,
   type Executor,
   type InvocationOutcome,
+  isPlatformCookieName,
   PiCloudError,
   type ResolvedScript,
   resolveBudgets,
@@ -15,6 +16,7 @@ import {
 import { HOP_BY_HOP, readBodyCapped } from "./body.ts";
 import { ConcurrencyGate } from "./concurrency-gate.ts";
 import type { ScriptCache } from "./script-cache.ts";
+import { type DroppedHeader, sandboxScriptAnswer, scriptHeaders } from "./script-response-policy.ts";
 import { Redactor, redactHeaders, summarizeBody } from "./summaries.ts";
 
 export interface OrchestratorOptions {
@@ -47,6 +49,11 @@ export interface InvokeTarget {
    */
   adminVia?: "token" | "session" | null;
   trigger: Trigger;
+  /**
+   * Whether the answer gets the sandbox policy (an opaque origin). True unless the request
+   * came to the operator's separate script origin (docs/security.md, "Script output").
+   */
+  sandbox?: boolean;
 }
 
 export const EXECUTION_ID_HEADER = "x-picloud-execution-id";
@@ -103,18 +110,17 @@ export class Orchestrator {
 
   async invoke(req: Request, target: InvokeTarget): Promise<Response> {
     const executionId = uuidv7();
+    let res: Response;
     try {
-      const res = await this.#invoke(req, target, executionId);
-      res.headers.set(EXECUTION_ID_HEADER, executionId);
-      return res;
+      res = await this.#invoke(req, target, executionId);
     } catch (err) {
       const e =
         err instanceof PiCloudError ? err : new PiCloudError("internal_server_error", "internal error", { cause: err });
       if (!(err instanceof PiCloudError)) this.#o.logger.error({ err, executionId }, "invoke failed");
-      const res = e.toResponse(executionId);
-      res.headers.set(EXECUTION_ID_HEADER, executionId);
-      return res;
+      res = e.toResponse(executionId);
     }
+    res.headers.set(EXECUTION_ID_HEADER, executionId);
+    return target.sandbox === false ? res : sandboxScriptAnswer(res);
   }
 
   async #invoke(req: Request, target: InvokeTarget, executionId: string): Promise<Response> {
@@ -129,7 +135,7 @@ export class Orchestrator {
       headers = new Headers(headers);
       await this.#checkKey(script, url, headers);
     }
-    if (target.adminVia === "token" || headers.get("cookie")?.includes(SESSION_COOKIE_NAME)) {
+    if (target.adminVia === "token" || hasPlatformCookie(headers.get("cookie"))) {
       if (headers === req.headers) headers = new Headers(headers);
       stripPlatformCredentials(headers, target.adminVia ?? null);
     }
@@ -171,7 +177,21 @@ export class Orchestrator {
     );
     this.#o.metrics?.invocations.inc({ script: script.name, status: outcome.status });
     this.#o.metrics?.duration.observe({ status: outcome.status }, totalMs / 1000);
-    return toResponse(outcome, redactor);
+    const dropped: DroppedHeader[] = [];
+    const res = toResponse(outcome, redactor, dropped);
+    for (const d of dropped) {
+      this.#o.logger.warn(
+        {
+          executionId,
+          script: script.name,
+          header: d.name,
+          ...(d.cookie ? { cookie: d.cookie } : {}),
+          reason: d.reason,
+        },
+        "dropped a header of a script's answer",
+      );
+    }
+    return res;
   }
 
   async #checkKey(script: ResolvedScript, url: URL, headers: Headers): Promise<void> {
@@ -258,18 +278,20 @@ export class Orchestrator {
   }
 }
 
-/** Name of the dashboard's session cookie (set by the manager). */
-export const SESSION_COOKIE_NAME = "picloud_session";
+/** Whether a Cookie header carries one of the platform's cookies. */
+function hasPlatformCookie(cookie: string | null): boolean {
+  return !!cookie && cookie.split(";").some((c) => isPlatformCookieName(c.split("=")[0] ?? ""));
+}
 
-/** Removes the dashboard session cookie, and the admin's bearer token when it was one. */
+/** Removes the platform's cookies (the dashboard session), and the admin's bearer token when it was one. */
 export function stripPlatformCredentials(headers: Headers, adminVia: "token" | "session" | null): void {
   if (adminVia === "token") headers.delete("authorization");
   const cookie = headers.get("cookie");
-  if (cookie?.includes(SESSION_COOKIE_NAME)) {
-    const kept = cookie
+  if (hasPlatformCookie(cookie)) {
+    const kept = (cookie ?? "")
       .split(";")
       .map((c) => c.trim())
-      .filter((c) => c && !c.startsWith(`${SESSION_COOKIE_NAME}=`));
+      .filter((c) => c && !isPlatformCookieName(c.split("=")[0] ?? ""));
     if (kept.length) headers.set("cookie", kept.join("; "));
     else headers.delete("cookie");
   }
@@ -314,12 +336,10 @@ function failedOutcome(reason: string): InvocationOutcome {
 }
 
 /** DESIGN §3: success passes the script's answer through; the rest use the error contract. */
-export function toResponse(outcome: InvocationOutcome, redactor: Redactor): Response {
+export function toResponse(outcome: InvocationOutcome, redactor: Redactor, dropped: DroppedHeader[] = []): Response {
   const r = outcome.response;
   if (outcome.status === "success" && r) {
-    const headers = new Headers();
-    for (const [k, v] of r.headers)
-      if (!HOP_BY_HOP.has(k.toLowerCase()) && k.toLowerCase() !== "content-length") headers.append(k, v);
+    const headers = scriptHeaders(r.headers, dropped);
     const nullBody = r.status === 204 || r.status === 304 || r.status === 205;
     return new Response(nullBody ? null : (r.body as Uint8Array<ArrayBuffer>), { status: r.status, headers });
   }

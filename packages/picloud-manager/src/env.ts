@@ -1,6 +1,14 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
+import {
+  budgetEnvShape,
+  envBool,
+  envInt,
+  executeOriginEnv,
+  LogLevelSchema,
+  parseEnv,
+  serverLimitsEnvShape,
+} from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -23,7 +31,11 @@ export const ManagerEnvSchema = z.object({
   PICLOUD_LOG_LEVEL: LogLevelSchema.default("info"),
   PICLOUD_NODE_ID: z.string().min(1).default(hostname()),
   PICLOUD_LOG_RETENTION_DAYS: envInt({ min: 1 }).default(30),
+  /** Every request counts as HTTPS: `__Host-` Secure session cookie (auto-detected otherwise). */
   PICLOUD_SECURE_COOKIES: envBool.default(false),
+  /** Behind Caddy (or another proxy): the caller's address is the last X-Forwarded-For entry. */
+  PICLOUD_TRUST_PROXY: envBool.default(false),
+  PICLOUD_EXECUTE_ORIGIN: executeOriginEnv,
   PICLOUD_DB_MAX_CONNECTIONS: envInt({ min: 2, max: 1000 }).default(10),
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
   ...serverLimitsEnvShape(),

@@ -1,7 +1,10 @@
 import { CompilerProcess } from "@picloud/executor-core";
 import {
   type AppEnv,
+  bearerIsOneOf,
   createLogger,
+  ExecuteOrigin,
+  harden,
   installMethodNotAllowed,
   type Logger,
   Metrics,
@@ -14,6 +17,8 @@ import {
 import { announceAdminToken, Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
 import {
   AdminAuth,
+  bearer,
+  CONTROL_PLANE_BODY_CAPS,
   clusterRoutes,
   type Database,
   ExecutionFeed,
@@ -122,6 +127,8 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
   app.onError(onError);
   app.notFound(notFound);
   app.use("*", requestContext(s.logger));
+  const executeOrigin = new ExecuteOrigin(s.env.PICLOUD_EXECUTE_ORIGIN);
+  harden(app, { executeOrigin, bodyCaps: CONTROL_PLANE_BODY_CAPS });
   const batches = { received: 0, rows: 0, inserted: 0 };
   const cluster = clusterRoutes({
     token: s.env.PICLOUD_CLUSTER_TOKEN,
@@ -152,6 +159,11 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
       checks: { database: () => s.database.ping(), compiler: () => s.compiler.ready() },
       draining: o.draining,
       metrics: s.metrics,
+      // The admin token, or the cluster token (what scrapes every binary of a cluster).
+      metricsAuth: (c) => {
+        const token = bearer(c);
+        return !!token && (s.auth.verifyToken(token) || bearerIsOneOf(c, [s.env.PICLOUD_CLUSTER_TOKEN]));
+      },
     }),
   );
   app.route("/", cluster);
@@ -162,6 +174,8 @@ export function buildManagerApp(s: ManagerServices, o: { draining: () => boolean
     logs: s.logs,
     feed: s.feed,
     secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+    trustProxy: s.env.PICLOUD_TRUST_PROXY,
+    executeOrigin: executeOrigin.origin,
     // Live log streams end when the drain starts (the dashboard reconnects elsewhere).
     shutdown: s.shutdown.signal,
     title: "PiCloud manager",

@@ -1,7 +1,14 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { isExecutorAddress } from "@picloud/executor-core";
-import { budgetEnvShape, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
+import {
+  budgetEnvShape,
+  envInt,
+  executeOriginEnv,
+  LogLevelSchema,
+  parseEnv,
+  serverLimitsEnvShape,
+} from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -28,6 +35,8 @@ export const OrchestratorEnvSchema = z.object({
   PICLOUD_MAX_CONCURRENCY: envInt({ min: 1 }).default(256),
   PICLOUD_MAX_CONCURRENCY_PER_SCRIPT: envInt({ min: 1 }).default(64),
   PICLOUD_LOG_BODY_BYTES: envInt({ min: 0 }).default(4096),
+  /** The separate script origin, as on the manager: answers there go without the sandbox policy. */
+  PICLOUD_EXECUTE_ORIGIN: executeOriginEnv,
   /** Current versions are trusted this long without a change notice (a bound should one be missed). */
   PICLOUD_SCRIPT_CACHE_TTL_MS: envInt({ min: 0 }).default(30_000),
   PICLOUD_LOG_LEVEL: LogLevelSchema.default("info"),

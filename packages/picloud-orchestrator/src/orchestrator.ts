@@ -1,7 +1,10 @@
 import { RemoteExecutor } from "@picloud/executor-core";
 import {
   type AppEnv,
+  bearerIsOneOf,
   createLogger,
+  ExecuteOrigin,
+  harden,
   installMethodNotAllowed,
   type Logger,
   Metrics,
@@ -12,7 +15,7 @@ import {
   systemRoutes,
 } from "@picloud/http";
 import { Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
-import { bearer, PostgresExecutionLogSink, SESSION_COOKIE } from "@picloud/manager-core";
+import { bearer, PostgresExecutionLogSink } from "@picloud/manager-core";
 import {
   executeRoutes,
   HttpLogWriter,
@@ -22,7 +25,7 @@ import {
   ScriptCache,
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
-import { budgetsFromEnv, serverLimitsFromEnv } from "@picloud/shared";
+import { budgetsFromEnv, serverLimitsFromEnv, sessionCookieName } from "@picloud/shared";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
@@ -131,6 +134,8 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
   app.onError(onError);
   app.notFound(notFound);
   app.use("*", requestContext(s.logger));
+  const executeOrigin = new ExecuteOrigin(s.env.PICLOUD_EXECUTE_ORIGIN);
+  harden(app, { executeOrigin });
   app.use("/api/execute/*", async (c, next) => {
     await next();
     c.res.headers.set(NODE_HEADER, s.env.PICLOUD_NODE_ID);
@@ -166,21 +171,28 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
       checks: { executor: () => s.executor.ready() },
       draining: o.draining,
       metrics: s.metrics,
+      // The cluster token, as on the manager (docs/security.md, "Metrics").
+      metricsAuth: (c) => bearerIsOneOf(c, [s.env.PICLOUD_CLUSTER_TOKEN]),
     }),
   );
   app.route(
     "/",
-    executeRoutes(s.orchestrator, async (c) => {
-      // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
-      const raw = bearer(c);
-      const token = raw && !raw.startsWith("pc_key_") ? raw : null;
-      const session = getCookie(c, SESSION_COOKIE) ?? null;
-      if (!token && !session) return false;
-      // Not the admin when the manager cannot say: private scripts then need their key.
-      const ok = await s.source.verifyAdmin({ token, session }).catch(() => false);
-      // Say which credential it was, so that the orchestrator keeps it from the script.
-      return ok ? (token ? "token" : "session") : false;
-    }),
+    executeRoutes(
+      s.orchestrator,
+      async (c) => {
+        // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
+        const raw = bearer(c);
+        const token = raw && !raw.startsWith("pc_key_") ? raw : null;
+        // The manager decides whether it is a live session; either name may carry it here.
+        const session = getCookie(c, sessionCookieName(true)) ?? getCookie(c, sessionCookieName(false)) ?? null;
+        if (!token && !session) return false;
+        // Not the admin when the manager cannot say: private scripts then need their key.
+        const ok = await s.source.verifyAdmin({ token, session }).catch(() => false);
+        // Say which credential it was, so that the orchestrator keeps it from the script.
+        return ok ? (token ? "token" : "session") : false;
+      },
+      { executeOrigin },
+    ),
   );
   installMethodNotAllowed(app);
   return app;

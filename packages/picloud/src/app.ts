@@ -1,5 +1,7 @@
 import {
   type AppEnv,
+  ExecuteOrigin,
+  harden,
   installMethodNotAllowed,
   notFound,
   onError,
@@ -7,7 +9,7 @@ import {
   requestContext,
   systemRoutes,
 } from "@picloud/http";
-import { adminIdentity, mountManagerApi } from "@picloud/manager-core";
+import { adminIdentity, bearer, CONTROL_PLANE_BODY_CAPS, mountManagerApi } from "@picloud/manager-core";
 import { executeRoutes } from "@picloud/orchestrator-core";
 import { Hono } from "hono";
 import { mountDashboard } from "./dashboard.ts";
@@ -23,14 +25,18 @@ export interface AppOptions {
 }
 
 /**
- * Builds the all-in-one HTTP app from its services (the `build_app` seam): system
+ * Builds the all-in-one HTTP app from its services (the `build_app` seam): the hardening
+ * in front (headers, input checks, body caps, the script origin: docs/security.md), system
  * routes, the manager API, invocation, the dashboard, the error contract.
  */
 export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const executeOrigin = new ExecuteOrigin(s.env.PICLOUD_EXECUTE_ORIGIN);
+  const session = { forceSecure: s.env.PICLOUD_SECURE_COOKIES, trustProxy: s.env.PICLOUD_TRUST_PROXY };
   app.onError(onError);
   app.notFound(notFound);
   app.use("*", requestContext(s.logger));
+  harden(app, { executeOrigin, bodyCaps: CONTROL_PLANE_BODY_CAPS });
   app.route(
     "/",
     systemRoutes({
@@ -42,6 +48,11 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
       },
       draining: o.draining,
       metrics: s.metrics,
+      // Metrics name every script, private ones included: the admin token only.
+      metricsAuth: (c) => {
+        const token = bearer(c);
+        return !!token && s.auth.verifyToken(token);
+      },
     }),
   );
   mountManagerApi(app, {
@@ -50,7 +61,9 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
     keys: s.keys,
     logs: s.logs,
     feed: s.feed,
-    secureCookies: s.env.PICLOUD_SECURE_COOKIES,
+    secureCookies: session.forceSecure,
+    trustProxy: session.trustProxy,
+    executeOrigin: executeOrigin.origin,
     ...(o.shutdown ? { shutdown: o.shutdown } : {}),
     title: "PiCloud",
     version: PICLOUD_VERSION,
@@ -59,7 +72,7 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
   });
   app.route(
     "/",
-    executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth)) ?? false),
+    executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth, session)) ?? false, { executeOrigin }),
   );
   installMethodNotAllowed(app);
   mountDashboard(app, o.dashboardDir);

@@ -1,6 +1,14 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { budgetEnvShape, envBool, envInt, LogLevelSchema, parseEnv, serverLimitsEnvShape } from "@picloud/shared";
+import {
+  budgetEnvShape,
+  envBool,
+  envInt,
+  executeOriginEnv,
+  LogLevelSchema,
+  parseEnv,
+  serverLimitsEnvShape,
+} from "@picloud/shared";
 import { z } from "zod";
 
 /**
@@ -37,7 +45,11 @@ export const PicloudEnvSchema = z.object({
     )
     .default([]),
   PICLOUD_DASHBOARD_DIR: z.string().optional(),
+  /** Every request counts as HTTPS: `__Host-` Secure session cookie (auto-detected otherwise). */
   PICLOUD_SECURE_COOKIES: envBool.default(false),
+  /** Behind Caddy (or another proxy): the caller's address is the last X-Forwarded-For entry. */
+  PICLOUD_TRUST_PROXY: envBool.default(false),
+  PICLOUD_EXECUTE_ORIGIN: executeOriginEnv,
   PICLOUD_SHUTDOWN_TIMEOUT_MS: envInt({ min: 100 }).default(15_000),
   ...serverLimitsEnvShape(),
   ...budgetEnvShape(),

@@ -20,7 +20,7 @@ describe("concurrency gate and metrics", () => {
     expect(await second.json()).toMatchObject({ error: "service_unavailable" });
     expect((await first).status).toBe(200);
 
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const metrics = await (await s.admin("/metrics")).text();
     expect(metrics).toMatch(/picloud_gate_rejections_total\{scope="script"\} 1/);
     expect(metrics).toMatch(/picloud_invocations_total\{script="slow",status="success"\} 1/);
     expect(metrics).toMatch(/picloud_invocation_duration_seconds_bucket/);

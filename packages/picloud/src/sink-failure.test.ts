@@ -33,8 +33,6 @@ describe("a failing sink never changes the caller's response", () => {
       expect(await res.json()).toEqual({ ok: true });
     }
     expect(s.running.services.orchestrator.sinkFailures).toBe(3);
-    expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(
-      /picloud_sink_failures_orchestrator_total\{?[^}]*\}? 3/,
-    );
+    expect(await (await s.admin("/metrics")).text()).toMatch(/picloud_sink_failures_orchestrator_total\{?[^}]*\}? 3/);
   });
 });

@@ -48,16 +48,23 @@ export interface InvokeKeyView {
   createdAt: string;
 }
 
-const EnvSchema = z.record(z.string().regex(ENV_NAME_RE, "env names are identifiers"), z.string().max(64 * 1024));
+/** Text as PostgreSQL stores it: no NUL character (a 400 here, never a database error). */
+export function text() {
+  return z.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+}
+
+/** The largest version number (PostgreSQL `integer`). */
+export const MAX_VERSION = 2_147_483_647;
+
+const EnvSchema = z.record(z.string().regex(ENV_NAME_RE, "env names are identifiers"), text().max(64 * 1024));
 
 export const CreateScriptSchema = z
   .object({
     name: ScriptNameSchema,
-    source: z
-      .string()
+    source: text()
       .min(1)
       .max(1024 * 1024),
-    description: z.string().max(2000).optional(),
+    description: text().max(2000).optional(),
     limits: ScriptLimitsSchema.optional(),
     visibility: z.enum(VISIBILITIES).optional(),
     env: EnvSchema.optional(),
@@ -69,19 +76,17 @@ export type CreateScriptInput = z.infer<typeof CreateScriptSchema>;
 export const UpdateScriptSchema = z
   .object({
     name: ScriptNameSchema.optional(),
-    source: z
-      .string()
+    source: text()
       .min(1)
       .max(1024 * 1024)
       .optional(),
-    description: z.string().max(2000).optional(),
+    description: text().max(2000).optional(),
     limits: ScriptLimitsSchema.optional(),
     visibility: z.enum(VISIBILITIES).optional(),
     env: z
       .record(
         z.string().regex(ENV_NAME_RE, "env names are identifiers"),
-        z
-          .string()
+        text()
           .max(64 * 1024)
           .nullable(),
       )
@@ -90,7 +95,7 @@ export const UpdateScriptSchema = z
   .strict();
 export type UpdateScriptInput = z.infer<typeof UpdateScriptSchema>;
 
-export const RollbackSchema = z.object({ version: z.number().int().positive() }).strict();
+export const RollbackSchema = z.object({ version: z.number().int().positive().max(MAX_VERSION) }).strict();
 
 /** A list row of executions: bodies and logs may be left out. */
 export type ExecutionLogSummary = Omit<ExecutionLog, "logs"> & { logCount: number };

@@ -145,3 +145,13 @@ export function serverLimitsFromEnv(env: {
     keepAliveTimeoutMs: env.PICLOUD_KEEP_ALIVE_TIMEOUT_MS,
   };
 }
+
+/**
+ * `PICLOUD_EXECUTE_ORIGIN`: the operator's separate origin for scripts (e.g.
+ * `https://run.example.com`). Unset: scripts share the platform's origin, sandboxed.
+ */
+export const executeOriginEnv = z
+  .string()
+  .regex(/^https?:\/\/[^/?#\s]+\/?$/, "must be an origin such as https://run.example.com (no path)")
+  .transform((s) => s.replace(/\/$/, ""))
+  .optional();

@@ -100,3 +100,14 @@ export function isPiCloudError(e: unknown): e is PiCloudError {
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {
   return details ? { error: code, message, details } : { error: code, message };
 }
+
+/** The SQLSTATE of a database error, through drivers' and drizzle's wrappers (postgres-js and PGlite). */
+export function sqlState(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === "object"; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -6,3 +6,4 @@ export * from "./execution.ts";
 export * from "./executor.ts";
 export * from "./ids.ts";
 export * from "./script.ts";
+export * from "./session.ts";

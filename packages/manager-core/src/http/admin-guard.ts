@@ -1,11 +1,30 @@
-import type { AppEnv } from "@picloud/http";
-import { PiCloudError } from "@picloud/shared";
+import { type AppEnv, clientAddress } from "@picloud/http";
+import { isHttpsRequest, PiCloudError, SESSION_COOKIE, sessionCookieName } from "@picloud/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AdminAuth } from "../auth/admin-auth.ts";
+import type { AuthThrottle } from "../auth/auth-throttle.ts";
 
-export const SESSION_COOKIE = "picloud_session";
+export { SESSION_COOKIE };
 export const CSRF_HEADER = "x-picloud-csrf";
+
+/** How the session cookie and the caller's address are read (from configuration). */
+export interface SessionOptions {
+  /** `PICLOUD_SECURE_COOKIES`: treat every request as HTTPS (`__Host-` cookie, Secure). */
+  forceSecure?: boolean;
+  /** `PICLOUD_TRUST_PROXY`: the caller's address is the last X-Forwarded-For entry. */
+  trustProxy?: boolean;
+}
+
+/** Whether this request reached the platform over HTTPS (its session cookie is then `__Host-`). */
+export function isHttps(c: Context, o: SessionOptions = {}): boolean {
+  return isHttpsRequest(c.req.url, c.req.header("x-forwarded-proto"), o.forceSecure ?? false);
+}
+
+/** The session cookie's name for this request. */
+export function sessionCookie(c: Context, o: SessionOptions = {}): string {
+  return sessionCookieName(isHttps(c, o));
+}
 
 /** The bearer token of a request, if any. */
 export function bearer(c: Context): string | null {
@@ -16,10 +35,14 @@ export function bearer(c: Context): string | null {
 }
 
 /** How a request proved it is the admin, or null. */
-export async function adminIdentity(c: Context, auth: AdminAuth): Promise<"token" | "session" | null> {
+export async function adminIdentity(
+  c: Context,
+  auth: AdminAuth,
+  o: SessionOptions = {},
+): Promise<"token" | "session" | null> {
   const token = bearer(c);
   if (token && auth.verifyToken(token)) return "token";
-  const session = getCookie(c, SESSION_COOKIE);
+  const session = getCookie(c, sessionCookie(c, o));
   if (session && (await auth.verifySession(session))) return "session";
   return null;
 }
@@ -27,12 +50,20 @@ export async function adminIdentity(c: Context, auth: AdminAuth): Promise<"token
 /**
  * Admin routes take `Authorization: Bearer <admin token>` or the dashboard's session
  * cookie. A cookie-authenticated write must carry `x-picloud-csrf`, which a cross-site
- * form cannot send (the cookie is SameSite=Strict as well).
+ * form cannot send (the cookie is SameSite=Strict as well). Wrong bearer tokens count
+ * against the caller's address in `throttle` (429 once over).
  */
-export function requireAdmin(auth: AdminAuth): MiddlewareHandler<AppEnv> {
+export function requireAdmin(
+  auth: AdminAuth,
+  o: SessionOptions & { throttle?: AuthThrottle } = {},
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const how = await adminIdentity(c, auth);
+    const presented = bearer(c);
+    const address = clientAddress(c, o.trustProxy ?? false);
+    if (presented && o.throttle) await o.throttle.check(address);
+    const how = await adminIdentity(c, auth, o);
     if (!how) {
+      if (presented && !presented.startsWith("pc_key_")) await o.throttle?.fail(address);
       throw new PiCloudError("unauthorized", "admin token required: send Authorization: Bearer <token>", {
         headers: { "WWW-Authenticate": 'Bearer realm="picloud"' },
       });

@@ -1,9 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "@picloud/http";
+import { type AppEnv, BODY_CAPS, type BodyCapRule } from "@picloud/http";
 import { PiCloudError } from "@picloud/shared";
 import type { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AdminAuth } from "../auth/admin-auth.ts";
+import { AuthThrottle } from "../auth/auth-throttle.ts";
+import { CLUSTER_PREFIX } from "../cluster/cluster-routes.ts";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
 import type { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
 import type { InvokeKeys } from "../scripts/invoke-keys.ts";
@@ -20,7 +21,16 @@ export interface ManagerApiDeps {
   logs: ExecutionLogsReader;
   stats: ScriptStatsFn;
   feed: ExecutionFeed;
+  /** `PICLOUD_SECURE_COOKIES`: every request counts as HTTPS (`__Host-` Secure cookie). */
   secureCookies?: boolean;
+  /** `PICLOUD_TRUST_PROXY`: a caller's address is the last X-Forwarded-For entry. */
+  trustProxy?: boolean;
+  /** Counts wrong admin tokens at sign-in per address (default: 10 a minute). */
+  throttle?: AuthThrottle;
+  /** Counts wrong bearer tokens on admin routes per address (default: 60 a minute). */
+  apiThrottle?: AuthThrottle;
+  /** The separate script origin, told to the dashboard (`PICLOUD_EXECUTE_ORIGIN`). */
+  executeOrigin?: string | null;
   sseHeartbeatMs?: number;
   /** Aborted when the server starts draining: live log streams end. */
   shutdown?: AbortSignal;
@@ -38,8 +48,12 @@ export function managerApi(d: ManagerApiDeps): OpenAPIHono<AppEnv> {
       }
     },
   });
-  app.route("/", authRoutes(d.auth, { secureCookies: d.secureCookies ?? false }));
-  const guard = requireAdmin(d.auth);
+  const session = { forceSecure: d.secureCookies ?? false, trustProxy: d.trustProxy ?? false };
+  const throttle = d.throttle ?? new AuthThrottle();
+  app.route("/", authRoutes(d.auth, { ...session, throttle, executeOrigin: d.executeOrigin ?? null }));
+  // Scripts and scrapers present bearer tokens unattended: a wider allowance, so that a stale
+  // token in a cron job does not lock its address out for long, while guessing stays hopeless.
+  const guard = requireAdmin(d.auth, { ...session, throttle: d.apiThrottle ?? new AuthThrottle({ failures: 60 }) });
   app.use("/api/scripts", guard);
   app.use("/api/scripts/*", guard);
   app.use("/api/executions/*", guard);
@@ -54,6 +68,14 @@ export function managerApi(d: ManagerApiDeps): OpenAPIHono<AppEnv> {
   return app;
 }
 
+/** Body caps of the control plane's routes (docs/api.md, "Limits"); everything else gets 64 KiB. */
+export const CONTROL_PLANE_BODY_CAPS: BodyCapRule[] = [
+  { prefix: "/api/auth/", maxBytes: BODY_CAPS.auth },
+  { prefix: "/api/scripts", maxBytes: BODY_CAPS.scripts },
+  // Log batches from orchestrators carry their own, larger cap (cluster-routes.ts).
+  { prefix: `${CLUSTER_PREFIX}/execution-logs`, maxBytes: null },
+];
+
 /** What `mountManagerApi` needs: the services (stats come from the logs repository). */
 export interface MountManagerApiOptions extends Omit<ManagerApiDeps, "stats" | "logs"> {
   logs: ExecutionLogsReader & Pick<ExecutionLogsRepository, "statsForScripts">;
@@ -67,20 +89,10 @@ export interface MountManagerApiOptions extends Omit<ManagerApiDeps, "stats" | "
 
 /**
  * Mounts the control plane on an app, as both the all-in-one server and picloud-manager
- * serve it: the 2 MiB body cap on script writes, the manager API, and /openapi.json.
+ * serve it: the manager API and /openapi.json. Bodies are capped by the app's `bodyCaps`
+ * (2 MiB for script writes, 4 KiB for sign-in: docs/api.md, "Limits").
  */
 export function mountManagerApi(app: Hono<AppEnv>, o: MountManagerApiOptions): OpenAPIHono<AppEnv> {
-  // Control-plane bodies (script sources, env) stay small; invocation bodies are capped
-  // per script by the orchestrator instead.
-  app.use(
-    "/api/scripts/*",
-    bodyLimit({
-      maxSize: 2 * 1024 * 1024,
-      onError: () => {
-        throw new PiCloudError("payload_too_large", "request body is over 2 MiB");
-      },
-    }),
-  );
   const { title, version, description, extendDocument, ...deps } = o;
   const api = managerApi({
     ...deps,

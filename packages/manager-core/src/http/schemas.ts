@@ -96,6 +96,7 @@ export const IdParam = z.object({
     .string()
     .min(1)
     .max(200)
+    .refine((s) => !s.includes("\0"), "must not contain NUL characters")
     .openapi({ param: { name: "id", in: "path" }, description: "script id or name" }),
 });
 

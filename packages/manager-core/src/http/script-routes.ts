@@ -1,6 +1,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@picloud/http";
-import { CreateScriptSchema, PiCloudError, RollbackSchema, UpdateScriptSchema } from "@picloud/shared";
+import {
+  CreateScriptSchema,
+  MAX_VERSION,
+  PiCloudError,
+  RollbackSchema,
+  text,
+  UpdateScriptSchema,
+} from "@picloud/shared";
 import type { InvokeKeys } from "../scripts/invoke-keys.ts";
 import type { ScriptService } from "../scripts/script-service.ts";
 import {
@@ -126,7 +133,7 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "get",
       path: "/api/scripts/{id}/versions/{version}",
       tags,
-      request: { params: IdParam.extend({ version: z.coerce.number().int().positive() }) },
+      request: { params: IdParam.extend({ version: z.coerce.number().int().positive().max(MAX_VERSION) }) },
       responses: { 200: json(VersionSchema, "one version with its source"), ...errorResponses },
     }),
     async (c) => {
@@ -172,7 +179,7 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "post",
       path: "/api/scripts/{id}/keys",
       tags,
-      request: { params: IdParam, ...body(z.object({ name: z.string().min(1).max(100) }).strict()) },
+      request: { params: IdParam, ...body(z.object({ name: text().min(1).max(100) }).strict()) },
       responses: { 201: json(InvokeKeySchema, "the new key, shown once"), ...errorResponses },
     }),
     async (c) => {
