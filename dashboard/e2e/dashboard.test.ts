@@ -3,20 +3,13 @@
  * against the real all-in-one server on loopback with a real PostgreSQL database.
  * Saves a screenshot of every page to artifacts/screenshots/.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type E2EServer, launchChromium, repo, startServer } from "./harness.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
-const buildDir = join(repo, "dashboard", "build");
 const shots = join(repo, "artifacts", "screenshots");
-const CHROMIUM = process.env["PICLOUD_E2E_CHROMIUM"] ?? "/usr/bin/chromium";
 const TOKEN = "e2e-admin-token-0123456789abcdef";
 const NAME = "e2e-hello";
 const RENAMED = "e2e-greeter";
@@ -42,26 +35,8 @@ export default async function (req: Request): Promise<Response> {
 }
 `;
 
-async function waitReady(url: string, server: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited (${server.exitCode}):\n${output()}`);
-    try {
-      const r = await fetch(`${url}/ready`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server not ready in time:\n${output()}`);
-}
-
 describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { timeout: 60_000 }, () => {
-  let db: TestDatabase;
-  let dataDir: string;
-  let server: ChildProcess;
-  let serverOut = "";
+  let server: E2EServer;
   let base: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -103,47 +78,10 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(buildDir, "index.html"))) {
-      throw new Error("dashboard/build is missing: run `pnpm run build:dashboard` first");
-    }
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
     mkdirSync(shots, { recursive: true });
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), "picloud-e2e-"));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ["--no-node-snapshot", join(repo, "packages/picloud/src/bin.ts")], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATABASE_URL: db.url,
-        PICLOUD_ADMIN_TOKEN: TOKEN,
-        PICLOUD_DATA_DIR: dataDir,
-        PICLOUD_DASHBOARD_DIR: buildDir,
-        PICLOUD_LOG_LEVEL: "warn",
-        PICLOUD_NODE_ID: "e2e-node",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server.stdout?.on("data", (d: Buffer) => (serverOut += d.toString()));
-    server.stderr?.on("data", (d: Buffer) => (serverOut += d.toString()));
-    await waitReady(base, server, () => serverOut.slice(-4000));
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    server = await startServer(TOKEN);
+    base = server.base;
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: LAPTOP, baseURL: base });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
     page = await context.newPage();
@@ -166,21 +104,7 @@ describe("dashboard (e2e, headless Chromium, real server and PostgreSQL)", { tim
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    if (server && server.exitCode === null) {
-      server.kill("SIGTERM");
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => {
-          server.kill("SIGKILL");
-          r();
-        }, 8000);
-        server.once("exit", () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    await db?.drop().catch(() => {});
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
   }, 30_000);
 
   it("signs in with the admin token (and refuses a wrong one)", async () => {
