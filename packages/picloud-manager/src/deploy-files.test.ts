@@ -16,7 +16,7 @@ import { OrchestratorEnvSchema } from "../../picloud-orchestrator/src/env.ts";
 import { ManagerEnvSchema } from "./env.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const CADDYFILES = ["caddy/Caddyfile", "caddy/Caddyfile.cluster"];
+const CADDYFILES = ["caddy/Caddyfile", "caddy/Caddyfile.cluster", "caddy/Caddyfile.script-origin"];
 
 const BINARIES: Record<string, z.ZodObject> = {
   "packages/picloud/src/bin.ts": PicloudEnvSchema,
@@ -83,8 +83,34 @@ describe("Caddyfiles", () => {
     expect(text).toContain('{"dial":"picloud:8787"}');
     expect(text).toContain('"try_files":["{http.request.uri.path}","/index.html"]');
     expect(text).toMatch(/"max_size":\d+/);
+    expect(text).toContain("frame-ancestors 'none'");
+  });
+
+  it("the script-origin file serves only invocations on the script host, and the dashboard elsewhere", () => {
+    const r = caddy(["adapt", "--adapter", "caddyfile", "--config", "caddy/Caddyfile.script-origin"], {
+      PICLOUD_SITE_ADDRESS: "picloud.example.com",
+      PICLOUD_EXECUTE_ADDRESS: "run.example.com",
+      PICLOUD_UPSTREAM: "picloud:8787",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const routes = (JSON.parse(r.stdout) as { apps: { http: { servers: Record<string, { routes: Route[] }> } } }).apps
+      .http.servers;
+    const all = Object.values(routes).flatMap((s) => s.routes);
+    const site = (host: string) => JSON.stringify(all.find((rt) => rt.match?.some((m) => m.host?.includes(host))));
+    const run = site("run.example.com");
+    expect(run).toContain('"/api/execute/*"');
+    expect(run).toContain('{"dial":"picloud:8787"}');
+    expect(run).not.toContain("file_server");
+    expect(run).toContain('"status_code":404');
+    const platform = site("picloud.example.com");
+    expect(platform).toContain("file_server");
+    expect(platform).toContain("frame-ancestors 'none'");
   });
 });
+
+interface Route {
+  match?: { host?: string[] }[];
+}
 
 /** Compose interpolation: `${VAR}`, `${VAR:-default}`, `${VAR:?message}` (required). */
 function interpolate(value: string, env: Record<string, string>, where: string): string {
