@@ -121,13 +121,13 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
 const enc = encodeURIComponent;
 
 export const api = {
-  // Session
-  async session(): Promise<boolean> {
+  // Session: null when signed out; else where scripts are served (null: this origin).
+  async session(): Promise<{ executeOrigin: string | null } | null> {
     try {
-      await request<{ authenticated: boolean }>("GET", "/api/auth/session", { quiet401: true });
-      return true;
+      const s = await request<{ executeOrigin?: string | null }>("GET", "/api/auth/session", { quiet401: true });
+      return { executeOrigin: s.executeOrigin ?? null };
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) return false;
+      if (e instanceof ApiError && e.status === 401) return null;
       throw e;
     }
   },

@@ -3,10 +3,19 @@ import { api } from "./api.ts";
 
 class Session {
   state = $state<"unknown" | "signed-in" | "signed-out">("unknown");
+  /** Where script endpoints live: the operator's separate script origin, else this one. */
+  executeOrigin = $state<string | null>(null);
+
+  /** The public URL of a script's endpoint path (e.g. `/api/execute/hello`). */
+  endpointUrl(path: string): string {
+    return `${this.executeOrigin ?? location.origin}${path}`;
+  }
 
   async check(): Promise<void> {
     try {
-      this.state = (await api.session()) ? "signed-in" : "signed-out";
+      const s = await api.session();
+      this.executeOrigin = s?.executeOrigin ?? null;
+      this.state = s ? "signed-in" : "signed-out";
     } catch {
       // The server is unreachable: treat as signed out; the sign-in page says why on submit.
       this.state = "signed-out";
@@ -15,7 +24,7 @@ class Session {
 
   async signIn(token: string): Promise<void> {
     await api.login(token);
-    this.state = "signed-in";
+    await this.check();
   }
 
   async signOut(): Promise<void> {
