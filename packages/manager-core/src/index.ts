@@ -17,4 +17,5 @@ export * from "./scripts/invoke-keys.ts";
 export * from "./scripts/local-source-provider.ts";
 export * from "./scripts/script-service.ts";
 export * from "./scripts/scripts-repository.ts";
+export * from "./sink/postgres-log-writer.ts";
 export * from "./sink/postgres-sink.ts";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PostgresExecutionLogSink } from "@picloud/manager-core";
+import { BufferedLogSink, SpillStore } from "@picloud/log-pipeline";
 import { HttpLogWriter, HttpScriptSource, ManagerClient, SseChangeFeed } from "@picloud/orchestrator-core";
 import { type ChangeNotice, type ExecutionLog, uuidv7 } from "@picloud/shared";
 import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
@@ -152,14 +152,14 @@ describe("picloud-manager cluster routes", () => {
     const batch = [log(scriptId), log(scriptId), log(scriptId)];
     const published: string[] = [];
     const unsubscribe = m.services.feed.subscribe(scriptId, (s) => published.push(s.id));
-    expect(await writer.insertBatch(batch)).toBe(3);
-    expect(await writer.insertBatch(batch)).toBe(0); // the retry after a lost answer
+    expect(await writer.writeBatch(batch)).toBe(3);
+    expect(await writer.writeBatch(batch)).toBe(0); // the retry after a lost answer
     unsubscribe();
     expect(published.sort()).toEqual(batch.map((l) => l.id).sort());
 
     // Through the real sink: a row PostgreSQL refuses (not a uuid) is dropped, the rest stored.
     const dir = mkdtempSync(join(tmpdir(), "picloud-sink-"));
-    const sink = new PostgresExecutionLogSink({ repository: writer, dataDir: dir });
+    const sink = new BufferedLogSink({ writer, spill: SpillStore.inDataDir(dir) });
     const good = [log(scriptId), log(scriptId)];
     sink.write(good[0] as ExecutionLog);
     sink.write(log(scriptId, { id: "not-a-uuid" }));

@@ -15,7 +15,8 @@ import {
   systemRoutes,
 } from "@picloud/http";
 import { Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
-import { bearer, PostgresExecutionLogSink } from "@picloud/manager-core";
+import { BufferedLogSink, SpillStore } from "@picloud/log-pipeline";
+import { bearer } from "@picloud/manager-core";
 import {
   executeRoutes,
   HttpLogWriter,
@@ -42,7 +43,7 @@ export interface OrchestratorServices {
   changes: SseChangeFeed;
   cache: ScriptCache;
   executor: RemoteExecutor;
-  sink: PostgresExecutionLogSink;
+  sink: BufferedLogSink;
   orchestrator: Orchestrator;
   close(): Promise<void>;
 }
@@ -74,13 +75,12 @@ export function createOrchestratorServices(
     onChange: (scriptId, version) => executor.evict(scriptId, version ?? undefined),
   });
   changes.onResync(() => cache.invalidateAll());
-  // The manager-core sink (memory buffer, spill file, retries, bad-row isolation) over HTTP:
-  // the manager stores each batch idempotently by id before it answers, so nothing is lost
-  // while it is away and nothing is written twice when a retry follows a lost answer.
-  const writer = new HttpLogWriter({ client: manager });
-  const sink = new PostgresExecutionLogSink({
-    repository: writer,
-    dataDir,
+  // The same buffered sink as the all-in-one's (memory buffer, spill file, retries), writing
+  // to the manager: it stores each batch idempotently by id before it answers, so nothing is
+  // lost while it is away and nothing is written twice when a retry follows a lost answer.
+  const sink = new BufferedLogSink({
+    writer: new HttpLogWriter({ client: manager }),
+    spill: SpillStore.inDataDir(dataDir, { logger }),
     logger,
     retryMaxMs: 1000,
     closeTimeoutMs: Math.min(5000, env.PICLOUD_SHUTDOWN_TIMEOUT_MS),

@@ -92,6 +92,82 @@ export interface ExecutionLog {
   createdAt: string;
 }
 
+const HttpSummaryShape = {
+  headers: z.record(z.string(), z.string()),
+  body: z.string().nullable(),
+  bodyEncoding: z.enum(["utf8", "base64"]),
+  bodySize: z.number(),
+  bodyTruncated: z.boolean(),
+};
+
+/**
+ * An `ExecutionLog` as it crosses a process boundary (the cluster protocol's log batches).
+ * Ids are checked as PostgreSQL reads a uuid (any version), so a row this schema accepts is
+ * one the store can hold; the `satisfies` keeps it in step with the interface above.
+ */
+export const ExecutionLogSchema = z.object({
+  id: z.guid(),
+  scriptId: z.guid(),
+  scriptName: z.string(),
+  version: z.number().int(),
+  trigger: z.string(),
+  status: ExecutionStatusSchema,
+  reason: z.string(),
+  request: z.object({ method: z.string(), path: z.string(), query: z.string(), ...HttpSummaryShape }),
+  response: z.object({ status: z.number().int(), ...HttpSummaryShape }).nullable(),
+  logs: z.array(
+    z.object({ level: z.enum(LOG_LEVELS), message: z.string(), data: z.unknown().optional(), ts: z.number() }),
+  ),
+  logsTruncated: z.boolean(),
+  error: z.object({ name: z.string(), message: z.string(), stack: z.string().nullable() }).nullable(),
+  durationMs: z.number(),
+  cpuMs: z.number(),
+  nodeId: z.string(),
+  createdAt: z.string(),
+}) satisfies z.ZodType<ExecutionLog>;
+
+/**
+ * Why a store can never take a row: `invalid` (not an execution log: fails
+ * `ExecutionLogSchema`) or `refused` (the database refuses it as data, e.g. a value out of
+ * range). Retrying such a row cannot help; every other failure is transient.
+ */
+export const REJECTION_REASONS = ["invalid", "refused"] as const;
+
+/** One row a store can never take, by its index in the batch it came in. */
+export const RejectedRowSchema = z.object({
+  index: z.number().int().nonnegative(),
+  reason: z.enum(REJECTION_REASONS),
+  message: z.string(),
+});
+export type RejectedRow = z.infer<typeof RejectedRowSchema>;
+
+/**
+ * The domain error of a `LogWriter`: the rows named in `rejected` can never be stored; every
+ * other row of the batch is stored (`inserted` of them newly). Writers translate their own
+ * failures (SQLSTATEs, HTTP answers) into it; anything else a writer throws is transient.
+ */
+export class RowsRejectedError extends Error {
+  override readonly name: string = "RowsRejectedError";
+  readonly rejected: readonly RejectedRow[];
+  readonly inserted: number;
+
+  constructor(rejected: readonly RejectedRow[], inserted: number) {
+    super(`${rejected.length} execution log row(s) rejected: ${rejected[0]?.message ?? "no reason given"}`);
+    this.rejected = rejected;
+    this.inserted = inserted;
+  }
+}
+
+/**
+ * Where a buffered sink stores batches (PostgreSQL in manager-core; the manager over HTTP on
+ * an orchestrator). `writeBatch` is idempotent by row id, so a retry after a lost answer never
+ * duplicates; it resolves with the rows newly stored, or rejects with `RowsRejectedError`
+ * (some rows can never be stored, the rest are) or any other error (transient: retry all).
+ */
+export interface LogWriter {
+  writeBatch(logs: readonly ExecutionLog[]): Promise<number>;
+}
+
 /** Counters every sink keeps, exported as metrics. */
 export interface SinkStats {
   buffered: number;

@@ -5,5 +5,7 @@ export * from "./errors.ts";
 export * from "./execution.ts";
 export * from "./executor.ts";
 export * from "./ids.ts";
+export * from "./json.ts";
+export * from "./logger.ts";
 export * from "./script.ts";
 export * from "./session.ts";

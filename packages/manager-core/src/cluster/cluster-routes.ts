@@ -1,14 +1,20 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AppEnv } from "@picloud/http";
-import { type ChangeFeed, type ChangeNotice, type ExecutionLog, PiCloudError } from "@picloud/shared";
+import {
+  type ChangeFeed,
+  type ChangeNotice,
+  type ExecutionLog,
+  type MinimalLogger,
+  PiCloudError,
+  safeLog,
+} from "@picloud/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import { sqlState } from "../db/errors.ts";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
-import { type MinimalLogger, safeLog } from "../logs/retention.ts";
-import type { ExecutionLogWriter } from "../sink/postgres-sink.ts";
+import type { ExecutionLogInserter } from "../sink/postgres-log-writer.ts";
 
 /**
  * Where the orchestrators reach the manager. Not part of the public API: Caddy never routes
@@ -23,7 +29,7 @@ export interface ClusterRoutesDeps {
   keys: { verify(scriptId: string, key: string): Promise<boolean> };
   auth: Pick<AdminAuth, "verifyToken" | "verifySession">;
   /** Stores a batch idempotently (by id): `ExecutionLogsRepository.insertBatch`. */
-  logs: ExecutionLogWriter;
+  logs: ExecutionLogInserter;
   /** Told about stored logs, for the dashboard's live stream. */
   feed?: ExecutionFeed;
   /** Script change notices (PgChangeFeed), streamed to orchestrators. */

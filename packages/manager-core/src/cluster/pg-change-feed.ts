@@ -1,6 +1,5 @@
-import type { ChangeFeed, ChangeListener, ChangeNotice } from "@picloud/shared";
+import { type ChangeFeed, type ChangeListener, type ChangeNotice, type MinimalLogger, safeLog } from "@picloud/shared";
 import postgres from "postgres";
-import { type MinimalLogger, safeLog } from "../logs/retention.ts";
 
 /** The NOTIFY channel of script changes. */
 export const SCRIPT_CHANGES_CHANNEL = "picloud_script_changes";

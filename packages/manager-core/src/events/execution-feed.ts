@@ -53,9 +53,9 @@ export class ExecutionFeed {
  * live event then means "readable now" (GET /api/executions/{id} finds it).
  */
 export function publishingWriter(
-  inner: { insertBatch(logs: ExecutionLog[]): Promise<number> },
+  inner: { insertBatch(logs: readonly ExecutionLog[]): Promise<number> },
   feed: ExecutionFeed,
-): { insertBatch(logs: ExecutionLog[]): Promise<number> } {
+): { insertBatch(logs: readonly ExecutionLog[]): Promise<number> } {
   return {
     async insertBatch(logs) {
       const n = await inner.insertBatch(logs);

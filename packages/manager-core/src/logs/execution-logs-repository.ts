@@ -8,6 +8,7 @@ import {
   PiCloudError,
   type RequestSummary,
   type ResponseSummary,
+  toJsonLenient,
 } from "@picloud/shared";
 import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
@@ -396,26 +397,9 @@ function toLog(row: typeof executionLogs.$inferSelect): ExecutionLog {
  * refuse (`\u0000`, lone surrogates) become U+FFFD.
  */
 export function serializeLog(log: ExecutionLog): string {
-  let s: string;
-  try {
-    s = JSON.stringify(log);
-  } catch {
-    s = JSON.stringify(log, safeReplacer());
-  }
+  const s = toJsonLenient(log);
   return s.includes("\\u") ? s.replace(BAD_ESCAPE, "$1\\ufffd") : s;
 }
 
 /** `\u0000` or a `\ud800`-`\udfff` escape (JSON.stringify escapes only lone surrogates), not itself escaped. */
 const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
-
-function safeReplacer(): (this: unknown, key: string, value: unknown) => unknown {
-  const seen = new WeakSet<object>();
-  return (_key, value) => {
-    if (typeof value === "bigint") return value.toString();
-    if (typeof value === "object" && value !== null) {
-      if (seen.has(value)) return "[Circular]";
-      seen.add(value);
-    }
-    return value;
-  };
-}

@@ -1,9 +1,4 @@
-/** The part of a pino logger the background jobs use. */
-export interface MinimalLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import { type MinimalLogger, safeLog } from "@picloud/shared";
 
 export interface RetentionJobOptions {
   repository: { deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> };
@@ -100,18 +95,5 @@ export class RetentionJob {
       safeLog(this.#o.logger, "info", { deleted: total, cutoff: cutoff.toISOString() }, "execution-log retention");
     }
     return total;
-  }
-}
-
-export function safeLog(
-  logger: MinimalLogger | undefined,
-  level: "info" | "warn" | "error",
-  obj: object,
-  msg: string,
-): void {
-  try {
-    logger?.[level](obj, msg);
-  } catch {
-    // a logger that throws must not break the caller
   }
 }

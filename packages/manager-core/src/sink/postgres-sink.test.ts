@@ -3,13 +3,12 @@ import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promi
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExecutionLog } from "@picloud/shared";
+import type { ExecutionLog, MinimalLogger } from "@picloud/shared";
 import { createTestDatabase, type TestDatabase } from "@picloud/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rawQuery } from "../db/database.ts";
 import { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
 import { makeLog } from "../logs/fixtures.ts";
-import type { MinimalLogger } from "../logs/retention.ts";
 import { PostgresExecutionLogSink } from "./postgres-sink.ts";
 
 let tdb: TestDatabase;

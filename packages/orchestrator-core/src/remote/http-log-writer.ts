@@ -1,14 +1,14 @@
-import type { ExecutionLog } from "@picloud/shared";
+import { insertIsolating } from "@picloud/log-pipeline";
+import { type ExecutionLog, type LogWriter, RowsRejectedError, toJsonLenient } from "@picloud/shared";
 import { errorFrom, type ManagerClient } from "./manager-client.ts";
 
 /**
- * The `insertBatch` of a remote execution-log store: POSTs a batch to the manager, which
- * answers 2xx only once the rows are stored (idempotent by id). Meant as the `repository`
- * of manager-core's `PostgresExecutionLogSink`, which brings the buffer, the spill file,
- * retries with backoff and bad-row isolation: a 400 carrying `details.sqlState` rejects
- * with that SQLSTATE as `code`, exactly as a local database error would.
+ * The `LogWriter` of an orchestrator: POSTs a batch to the manager, which answers 2xx only
+ * once the rows are stored (idempotent by id). A 400 carrying `details.sqlState` means the
+ * database refused a row of the batch: the batch is split until that row stands alone and it
+ * comes back as `RowsRejectedError`; every other failure is transient.
  */
-export class HttpLogWriter {
+export class HttpLogWriter implements LogWriter {
   readonly #client: ManagerClient;
   readonly #timeoutMs: number;
   #batches = 0;
@@ -19,11 +19,21 @@ export class HttpLogWriter {
     this.#timeoutMs = o.timeoutMs ?? 10_000;
   }
 
-  async insertBatch(logs: ExecutionLog[]): Promise<number> {
+  async writeBatch(logs: readonly ExecutionLog[]): Promise<number> {
+    const { inserted, rejected } = await insertIsolating(logs, (b) => this.#post(b), refusal);
+    if (rejected.length > 0) throw new RowsRejectedError(rejected, inserted);
+    return inserted;
+  }
+
+  stats(): { batches: number; rows: number } {
+    return { batches: this.#batches, rows: this.#rows };
+  }
+
+  async #post(logs: readonly ExecutionLog[]): Promise<number> {
     if (logs.length === 0) return 0;
     const res = await this.#client.request("/execution-logs", {
       method: "POST",
-      body: toJson(logs),
+      body: toJsonLenient({ logs }),
       timeoutMs: this.#timeoutMs,
     });
     if (!res.ok) throw await errorFrom(res);
@@ -32,25 +42,9 @@ export class HttpLogWriter {
     this.#rows += logs.length;
     return Number(body.inserted ?? 0);
   }
-
-  stats(): { batches: number; rows: number } {
-    return { batches: this.#batches, rows: this.#rows };
-  }
 }
 
-/** JSON of a batch; values JSON cannot carry (BigInt, cycles) are replaced rather than failing it. */
-function toJson(logs: ExecutionLog[]): string {
-  try {
-    return JSON.stringify({ logs });
-  } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify({ logs }, (_k, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]";
-        seen.add(v);
-      }
-      return v;
-    });
-  }
+function refusal(err: unknown): string | null {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23")) ? `SQLSTATE ${code}` : null;
 }
