@@ -2,7 +2,8 @@ import type { ChangeFeed, ResolvedScript, ScriptSourceProvider } from "@picloud/
 
 /**
  * Current versions kept in memory, keyed by id and by name, dropped the moment a change
- * notice arrives. A short TTL bounds staleness should a notice ever be missed.
+ * notice arrives, and all marked expired when the feed says notices may have been missed
+ * (`onResync`). A short TTL bounds staleness should a notice ever be lost unannounced.
  *
  * When the source fails (the control plane is unreachable in cluster mode), an expired
  * entry is served as it is rather than failing the request, and the source is asked again
@@ -36,6 +37,8 @@ export class ScriptCache {
     this.#ttlMs = opts.ttlMs ?? 30_000;
     this.#max = opts.max ?? 10_000;
     this.#onChange = opts.onChange ?? (() => {});
+    // Notices may have been missed (the change stream came back): everything is suspect.
+    opts.changes?.onResync(() => this.invalidateAll());
     opts.changes?.subscribe((n) => {
       this.#epoch++;
       // A notice can arrive after a lookup already fetched the version it announces: such an

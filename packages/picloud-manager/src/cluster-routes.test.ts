@@ -1,9 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BufferedLogSink, SpillStore } from "@picloud/log-pipeline";
-import { HttpLogWriter, HttpScriptSource, ManagerClient, SseChangeFeed } from "@picloud/orchestrator-core";
-import { type ChangeNotice, type ExecutionLog, uuidv7 } from "@picloud/shared";
+import {
+  HttpLogWriter,
+  HttpScriptSource,
+  ManagerAnswerError,
+  ManagerClient,
+  SseChangeFeed,
+} from "@picloud/orchestrator-core";
+import { type ChangeNotice, CLUSTER_ROUTES, type ExecutionLog, LogBatchResponseSchema, uuidv7 } from "@picloud/shared";
 import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,6 +56,12 @@ let db: TestDatabase;
 let dataDir: string;
 let m: RunningManager;
 let base: string;
+const cluster = (path: string, body: unknown) =>
+  fetch(`${base}/internal/cluster${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 const admin = (path: string, init: RequestInit = {}) =>
   fetch(base + path, {
     ...init,
@@ -157,20 +171,80 @@ describe("picloud-manager cluster routes", () => {
     unsubscribe();
     expect(published.sort()).toEqual(batch.map((l) => l.id).sort());
 
-    // Through the real sink: a row PostgreSQL refuses (not a uuid) is dropped, the rest stored.
+    // Through the real sink: a row that is not an execution log and a row PostgreSQL refuses
+    // are dropped, the rest stored.
     const dir = mkdtempSync(join(tmpdir(), "picloud-sink-"));
     const sink = new BufferedLogSink({ writer, spill: SpillStore.inDataDir(dir) });
     const good = [log(scriptId), log(scriptId)];
     sink.write(good[0] as ExecutionLog);
     sink.write(log(scriptId, { id: "not-a-uuid" }));
+    sink.write(log(scriptId, { createdAt: "the day after tomorrow" }));
     sink.write(good[1] as ExecutionLog);
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
-    expect(sink.stats()).toMatchObject({ written: 2, dropped: 1 });
+    expect(sink.stats()).toMatchObject({ written: 2, dropped: 2, failed: 0 });
     const sql = postgres(db.url, { max: 1 });
     const rows = await sql<{ id: string }[]>`select id::text as id from execution_logs where script_id = ${scriptId}`;
     await sql.end();
     expect(rows.map((r) => r.id).sort()).toEqual([...batch, ...good].map((l) => l.id).sort());
+  });
+
+  it("answers a log batch with the rows it rejected and why, storing the others (no SQLSTATE inside a 400)", async () => {
+    const scriptId = uuidv7();
+    const good = log(scriptId);
+    const refused = log(scriptId, { createdAt: "the day after tomorrow" });
+    const res = await cluster("/execution-logs", {
+      logs: [{ id: uuidv7(), scriptId, status: "success" }, good, "not even an object", refused],
+    });
+    expect(res.status).toBe(200);
+    const body = LogBatchResponseSchema.parse(await res.json());
+    expect(body).toMatchObject({ received: 4, inserted: 1 });
+    expect(body.rejected.map((r) => [r.index, r.reason])).toEqual([
+      [0, "invalid"],
+      [2, "invalid"],
+      [3, "refused"],
+    ]);
+    expect(body.rejected[0]?.message).toMatch(/scriptName/);
+    expect(body.rejected[2]?.message).toMatch(/^SQLSTATE 22007/);
+    // A batch that is not a batch at all is a bad request in the error contract.
+    const bad = await cluster("/execution-logs", { rows: [] });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: "bad_request", details: { issues: [{ path: ["logs"] }] } });
+  });
+
+  it("validates request bodies against the protocol's schemas", async () => {
+    for (const [path, body] of [
+      ["/invoke-keys/verify", { scriptId: 42, key: "k" }],
+      ["/invoke-keys/verify", "nope"],
+      ["/admin/verify", { token: ["a"] }],
+    ] as const) {
+      const res = await cluster(path, body);
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe("bad_request");
+    }
+    const notJson = await fetch(`${base}/internal/cluster/admin/verify`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, "content-type": "application/json" },
+      body: "{",
+    });
+    expect(notJson.status).toBe(400);
+  });
+
+  it("the client refuses an answer outside the protocol", async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ valid: "yes" }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new ManagerClient({ url: `http://127.0.0.1:${port}`, token: CLUSTER_TOKEN });
+      const err = await client.call(CLUSTER_ROUTES.verifyAdmin, { body: { token: "x" } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ManagerAnswerError);
+      expect(String(err)).toMatch(/outside the protocol/);
+    } finally {
+      server.close();
+    }
   });
 
   it("a drain ends open change streams and dashboard log streams instead of waiting for its deadline", async () => {

@@ -74,7 +74,6 @@ export function createOrchestratorServices(
     ttlMs: env.PICLOUD_SCRIPT_CACHE_TTL_MS,
     onChange: (scriptId, version) => executor.evict(scriptId, version ?? undefined),
   });
-  changes.onResync(() => cache.invalidateAll());
   // The same buffered sink as the all-in-one's (memory buffer, spill file, retries), writing
   // to the manager: it stores each batch idempotently by id before it answers, so nothing is
   // lost while it is away and nothing is written twice when a retry follows a lost answer.

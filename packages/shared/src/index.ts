@@ -1,5 +1,6 @@
 export * from "./api.ts";
 export * from "./budgets.ts";
+export * from "./cluster.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./execution.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ScriptLimits } from "./budgets.ts";
+import { ScriptLimitsSchema } from "./budgets.ts";
 
 export const VISIBILITIES = ["public", "private"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
@@ -13,18 +13,19 @@ export const ScriptNameSchema = z
 /** Env var names as scripts read them. */
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** The current version of a script, ready to run, as the orchestrator gets it. */
-export interface ResolvedScript {
-  id: string;
-  name: string;
-  version: number;
+/** The current version of a script, ready to run, as the orchestrator gets it (cluster protocol). */
+export const ResolvedScriptSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number().int(),
   /** Compiled ES module. */
-  code: string;
-  visibility: Visibility;
-  limits: ScriptLimits;
+  code: z.string(),
+  visibility: z.enum(VISIBILITIES),
+  limits: ScriptLimitsSchema,
   /** Decrypted env values. Never logged. */
-  env: Record<string, string>;
-}
+  env: z.record(z.string(), z.string()),
+});
+export type ResolvedScript = z.infer<typeof ResolvedScriptSchema>;
 
 /**
  * How the orchestrator reaches the control plane for scripts. In single-process mode the
@@ -37,28 +38,49 @@ export interface ScriptSourceProvider {
   verifyInvokeKey(scriptId: string, key: string): Promise<boolean>;
 }
 
-/** Sent when a script's current version changes or the script goes away. */
-export interface ChangeNotice {
-  kind: "updated" | "deleted";
-  scriptId: string;
-  name: string;
+/** Sent when a script's current version changes or the script goes away (NOTIFY payload, SSE event). */
+export const ChangeNoticeSchema = z.object({
+  kind: z.enum(["updated", "deleted"]),
+  scriptId: z.string(),
+  name: z.string(),
   /** The new current version (for `updated`). */
-  version: number | null;
+  version: z.number().int().nullable(),
+});
+export type ChangeNotice = z.infer<typeof ChangeNoticeSchema>;
+
+/** A notice from its JSON text (a NOTIFY payload, an SSE event's data); null when it is not one. */
+export function parseChangeNotice(text: string): ChangeNotice | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = ChangeNoticeSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 export type ChangeListener = (notice: ChangeNotice) => void;
 
-/** A stream of change notices (in-process emitter, or Postgres LISTEN/NOTIFY). */
+/** A stream of change notices (in-process emitter, PostgreSQL LISTEN/NOTIFY, the manager's SSE stream). */
 export interface ChangeFeed {
   subscribe(listener: ChangeListener): () => void;
+  /**
+   * Told whenever notices may have been missed (a feed reconnected, a subscriber fell too
+   * far behind): whoever caches on the strength of notices must treat everything as stale.
+   */
+  onResync(listener: () => void): () => void;
 }
 
-/** A simple in-process ChangeFeed that is also the publisher. */
+/** A simple in-process ChangeFeed that is also the publisher. It never misses a notice. */
 export class LocalChangeFeed implements ChangeFeed {
   readonly #listeners = new Set<ChangeListener>();
   subscribe(listener: ChangeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+  onResync(): () => void {
+    return () => {};
   }
   publish(notice: ChangeNotice): void {
     for (const l of this.#listeners) l(notice);

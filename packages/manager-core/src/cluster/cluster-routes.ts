@@ -1,39 +1,37 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AppEnv } from "@picloud/http";
 import {
+  CHANGE_EVENTS,
   type ChangeFeed,
   type ChangeNotice,
-  type ExecutionLog,
+  CLUSTER_PREFIX,
+  CLUSTER_ROUTES,
+  type LogWriter,
   type MinimalLogger,
   PiCloudError,
-  safeLog,
+  type ResolvedScript,
+  type RouteResponse,
 } from "@picloud/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
+import type { z } from "zod";
 import type { AdminAuth } from "../auth/admin-auth.ts";
-import { sqlState } from "../db/errors.ts";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
-import type { ExecutionLogInserter } from "../sink/postgres-log-writer.ts";
-
-/**
- * Where the orchestrators reach the manager. Not part of the public API: Caddy never routes
- * it (the cluster Caddyfile sends only `/api/*` and the system paths to the manager).
- */
-export const CLUSTER_PREFIX = "/internal/cluster";
+import { issuesText, LogBatchEnvelopeSchema, storeLogBatch } from "./log-batches.ts";
 
 export interface ClusterRoutesDeps {
   /** The shared secret of the cluster (`PICLOUD_CLUSTER_TOKEN`). */
   token: string;
-  scripts: { resolve(idOrName: string): Promise<import("@picloud/shared").ResolvedScript | null> };
+  scripts: { resolve(idOrName: string): Promise<ResolvedScript | null> };
   keys: { verify(scriptId: string, key: string): Promise<boolean> };
   auth: Pick<AdminAuth, "verifyToken" | "verifySession">;
-  /** Stores a batch idempotently (by id): `ExecutionLogsRepository.insertBatch`. */
-  logs: ExecutionLogInserter;
+  /** Where log batches go: `PostgresLogWriter` over `ExecutionLogsRepository`. */
+  logs: LogWriter;
   /** Told about stored logs, for the dashboard's live stream. */
   feed?: ExecutionFeed;
   /** Script change notices (PgChangeFeed), streamed to orchestrators. */
-  changes: ChangeFeed & { onResync?(listener: () => void): () => void };
+  changes: ChangeFeed;
   /** SSE comment line sent when idle, so that dead peers are noticed (default 10 s). */
   heartbeatMs?: number;
   /** Rows accepted per batch (default 5000). */
@@ -52,21 +50,15 @@ export interface ClusterRoutesState {
   streams: number;
 }
 
+/** Where Hono mounts a route of the protocol. */
+const at = (route: { path: string }): string => `${CLUSTER_PREFIX}${route.path}`;
+
 /**
- * The manager's internal routes for orchestrators (issue 6), authenticated with
- * `Authorization: Bearer <cluster token>` (compared in constant time):
- *
- * - `GET  /internal/cluster/scripts/{idOrName}` — the current version, ready to run (env
- *   decrypted: internal only), 404 when there is none;
- * - `POST /internal/cluster/invoke-keys/verify` `{scriptId, key}` → `{valid}`;
- * - `POST /internal/cluster/admin/verify` `{token?, session?}` → `{valid}` (the admin may call
- *   private scripts and mark test runs through an orchestrator);
- * - `POST /internal/cluster/execution-logs` `{logs: ExecutionLog[]}` → `{received, inserted}`,
- *   answered 2xx only once the rows are stored (idempotent by id, so a retry after a lost
- *   answer never duplicates); a batch the database refuses as data answers 400 with
- *   `details.sqlState`, so that the orchestrator's sink isolates and drops the bad row;
- * - `GET  /internal/cluster/changes` — an SSE stream: `ready` once subscribed, `change` per
- *   notice, `resync` when notices may have been missed, comment heartbeats when idle.
+ * The manager's side of the cluster protocol (`CLUSTER_ROUTES` in @picloud/shared;
+ * docs/cluster.md), authenticated with `Authorization: Bearer <cluster token>` (compared in
+ * constant time). Request bodies are validated with the protocol's schemas (400 in the error
+ * contract otherwise) and answers are typed by its response schemas. A log batch answers
+ * 2xx only once its storable rows are stored, naming the rejected ones in `rejected`.
  */
 export function clusterRoutes(d: ClusterRoutesDeps): Hono<AppEnv> & { state: ClusterRoutesState } {
   const app = new Hono<AppEnv>() as Hono<AppEnv> & { state: ClusterRoutesState };
@@ -75,37 +67,32 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono<AppEnv> & { state: Clu
   if (d.token.length < 32) throw new Error("the cluster token must be at least 32 characters");
   app.use(`${CLUSTER_PREFIX}/*`, requireClusterToken(d.token));
 
-  app.get(`${CLUSTER_PREFIX}/scripts/:idOrName`, async (c) => {
-    const idOrName = c.req.param("idOrName");
+  app.get(at(CLUSTER_ROUTES.script), async (c) => {
+    const idOrName = c.req.param("idOrName") ?? "";
     const script = await d.scripts.resolve(idOrName);
     if (!script) throw new PiCloudError("not_found", `no script ${JSON.stringify(idOrName)}`);
     c.header("cache-control", "no-store");
-    return c.json(script);
+    return c.json(script satisfies RouteResponse<typeof CLUSTER_ROUTES.script>);
   });
 
-  app.post(`${CLUSTER_PREFIX}/invoke-keys/verify`, async (c) => {
-    const body = await jsonBody(c.req.raw);
-    const scriptId = body["scriptId"];
-    const key = body["key"];
-    if (typeof scriptId !== "string" || typeof key !== "string") {
-      throw new PiCloudError("bad_request", "send {scriptId, key} as strings");
-    }
-    return c.json({ valid: await d.keys.verify(scriptId, key) });
+  app.post(at(CLUSTER_ROUTES.verifyInvokeKey), async (c) => {
+    const { scriptId, key } = await readBody(c.req.raw, CLUSTER_ROUTES.verifyInvokeKey.request);
+    return c.json({ valid: await d.keys.verify(scriptId, key) } satisfies RouteResponse<
+      typeof CLUSTER_ROUTES.verifyInvokeKey
+    >);
   });
 
-  app.post(`${CLUSTER_PREFIX}/admin/verify`, async (c) => {
-    const body = await jsonBody(c.req.raw);
-    const token = body["token"];
-    const session = body["session"];
+  app.post(at(CLUSTER_ROUTES.verifyAdmin), async (c) => {
+    const { token, session } = await readBody(c.req.raw, CLUSTER_ROUTES.verifyAdmin.request);
     let valid = false;
-    if (typeof token === "string" && token) valid = d.auth.verifyToken(token);
-    if (!valid && typeof session === "string" && session) valid = await d.auth.verifySession(session);
-    return c.json({ valid });
+    if (token) valid = d.auth.verifyToken(token);
+    if (!valid && session) valid = await d.auth.verifySession(session);
+    return c.json({ valid } satisfies RouteResponse<typeof CLUSTER_ROUTES.verifyAdmin>);
   });
 
   const maxRows = d.maxBatchRows ?? 5000;
   app.post(
-    `${CLUSTER_PREFIX}/execution-logs`,
+    at(CLUSTER_ROUTES.executionLogs),
     bodyLimit({
       maxSize: d.maxBatchBytes ?? 64 * 1024 * 1024,
       onError: () => {
@@ -113,42 +100,16 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono<AppEnv> & { state: Clu
       },
     }),
     async (c) => {
-      const body = await jsonBody(c.req.raw);
-      const logs = body["logs"];
-      if (!Array.isArray(logs)) throw new PiCloudError("bad_request", "send {logs: [...]}");
+      const { logs } = await readBody(c.req.raw, LogBatchEnvelopeSchema);
       if (logs.length > maxRows) {
         throw new PiCloudError("payload_too_large", `at most ${maxRows} rows per batch`);
       }
-      const bad = logs.findIndex((l) => !isLogLike(l));
-      if (bad >= 0) {
-        // As a data error, so that the sender isolates the row instead of retrying forever.
-        throw new PiCloudError("bad_request", `row ${bad} is not an execution log`, {
-          details: { sqlState: "22023", row: bad },
-        });
-      }
-      let inserted: number;
-      try {
-        inserted = await d.logs.insertBatch(logs as ExecutionLog[]);
-      } catch (err) {
-        const code = sqlState(err);
-        if (code && (code.startsWith("22") || code.startsWith("23"))) {
-          throw new PiCloudError("bad_request", "the database refused a row of this batch", {
-            details: { sqlState: code },
-          });
-        }
-        safeLog(d.logger, "warn", { err: errText(err), rows: logs.length }, "cluster: storing a log batch failed");
-        throw new PiCloudError("service_unavailable", "the execution logs could not be stored; retry", {
-          headers: { "Retry-After": "1" },
-        });
-      }
-      d.onBatch?.(logs.length, inserted);
-      // A fully duplicate batch (a retry whose first answer was lost) was published already.
-      if (d.feed && inserted > 0) for (const l of logs as ExecutionLog[]) d.feed.publish(l);
-      return c.json({ received: logs.length, inserted });
+      const answer = await storeLogBatch(logs, { writer: d.logs, feed: d.feed, logger: d.logger, onBatch: d.onBatch });
+      return c.json(answer satisfies RouteResponse<typeof CLUSTER_ROUTES.executionLogs>);
     },
   );
 
-  app.get(`${CLUSTER_PREFIX}/changes`, (c) => {
+  app.get(at(CLUSTER_ROUTES.changes), (c) => {
     c.header("x-accel-buffering", "no");
     c.header("cache-control", "no-store");
     return streamSSE(c, async (stream) => {
@@ -162,18 +123,21 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono<AppEnv> & { state: Clu
         wake?.();
       };
       const unsubscribe = d.changes.subscribe((notice) => push({ kind: "change", notice }));
-      const unresync = d.changes.onResync?.(() => push({ kind: "resync" })) ?? (() => {});
+      const unresync = d.changes.onResync(() => push({ kind: "resync" }));
       const onShutdown = (): void => wake?.();
       d.shutdown?.addEventListener("abort", onShutdown);
       stream.onAbort(() => wake?.());
       try {
-        await stream.writeSSE({ event: "ready", data: "{}" });
+        await stream.writeSSE({ event: CHANGE_EVENTS.ready, data: "{}" });
         const heartbeatMs = d.heartbeatMs ?? 10_000;
         while (!stream.aborted && !stream.closed && !d.shutdown?.aborted) {
           const next = queue.shift();
           if (next) {
-            if (next.kind === "change") await stream.writeSSE({ event: "change", data: JSON.stringify(next.notice) });
-            else await stream.writeSSE({ event: "resync", data: "{}" });
+            if (next.kind === "change") {
+              await stream.writeSSE({ event: CHANGE_EVENTS.change, data: JSON.stringify(next.notice) });
+            } else {
+              await stream.writeSSE({ event: CHANGE_EVENTS.resync, data: "{}" });
+            }
             continue;
           }
           let timer: NodeJS.Timeout | undefined;
@@ -215,22 +179,19 @@ export function requireClusterToken(token: string): MiddlewareHandler<AppEnv> {
   };
 }
 
-async function jsonBody(req: Request): Promise<Record<string, unknown>> {
+/** The JSON body, validated: a 400 in the error contract naming the problems otherwise. */
+async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
+  let json: unknown;
   try {
-    const v = (await req.json()) as unknown;
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+    json = await req.json();
   } catch {
-    // fall through
+    throw new PiCloudError("bad_request", "the body must be JSON");
   }
-  throw new PiCloudError("bad_request", "the body must be a JSON object");
-}
-
-function isLogLike(v: unknown): boolean {
-  if (!v || typeof v !== "object" || Array.isArray(v)) return false;
-  const l = v as Record<string, unknown>;
-  return typeof l["id"] === "string" && typeof l["scriptId"] === "string" && typeof l["status"] === "string";
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message.slice(0, 300) : String(err);
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new PiCloudError("bad_request", `invalid request: ${issuesText(parsed.error)}`, {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+    });
+  }
+  return parsed.data;
 }

@@ -1,4 +1,11 @@
-import { type ChangeFeed, type ChangeListener, type ChangeNotice, type MinimalLogger, safeLog } from "@picloud/shared";
+import {
+  type ChangeFeed,
+  type ChangeListener,
+  type ChangeNotice,
+  type MinimalLogger,
+  parseChangeNotice,
+  safeLog,
+} from "@picloud/shared";
 import postgres from "postgres";
 
 /** The NOTIFY channel of script changes. */
@@ -108,14 +115,11 @@ export class PgChangeFeed implements ChangeFeed {
   }
 
   #deliver(payload: string): void {
-    let notice: ChangeNotice;
-    try {
-      notice = JSON.parse(payload) as ChangeNotice;
-    } catch {
+    const notice = parseChangeNotice(payload);
+    if (!notice) {
       safeLog(this.#logger, "warn", { payload: payload.slice(0, 200) }, "change feed: unreadable notice ignored");
       return;
     }
-    if (!notice || typeof notice.scriptId !== "string" || typeof notice.name !== "string") return;
     this.#fanOut(notice);
   }
 

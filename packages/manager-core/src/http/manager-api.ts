@@ -1,10 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { type AppEnv, BODY_CAPS, type BodyCapRule } from "@picloud/http";
-import { PiCloudError } from "@picloud/shared";
+import { CLUSTER_ROUTES, clusterPath, PiCloudError } from "@picloud/shared";
 import type { Hono } from "hono";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import { AuthThrottle } from "../auth/auth-throttle.ts";
-import { CLUSTER_PREFIX } from "../cluster/cluster-routes.ts";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
 import type { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
 import type { InvokeKeys } from "../scripts/invoke-keys.ts";
@@ -73,7 +72,7 @@ export const CONTROL_PLANE_BODY_CAPS: BodyCapRule[] = [
   { prefix: "/api/auth/", maxBytes: BODY_CAPS.auth },
   { prefix: "/api/scripts", maxBytes: BODY_CAPS.scripts },
   // Log batches from orchestrators carry their own, larger cap (cluster-routes.ts).
-  { prefix: `${CLUSTER_PREFIX}/execution-logs`, maxBytes: null },
+  { prefix: clusterPath(CLUSTER_ROUTES.executionLogs.path), maxBytes: null },
 ];
 
 /** What `mountManagerApi` needs: the services (stats come from the logs repository). */

@@ -1,12 +1,11 @@
-import { insertIsolating } from "@picloud/log-pipeline";
-import { type ExecutionLog, type LogWriter, RowsRejectedError, toJsonLenient } from "@picloud/shared";
-import { errorFrom, type ManagerClient } from "./manager-client.ts";
+import { CLUSTER_ROUTES, type ExecutionLog, type LogWriter, RowsRejectedError } from "@picloud/shared";
+import type { ManagerClient } from "./manager-client.ts";
 
 /**
- * The `LogWriter` of an orchestrator: POSTs a batch to the manager, which answers 2xx only
- * once the rows are stored (idempotent by id). A 400 carrying `details.sqlState` means the
- * database refused a row of the batch: the batch is split until that row stands alone and it
- * comes back as `RowsRejectedError`; every other failure is transient.
+ * The `LogWriter` of an orchestrator: POSTs a batch to the manager (`CLUSTER_ROUTES.executionLogs`),
+ * which answers 2xx only once the storable rows are stored (idempotent by id) and names the
+ * others in `rejected`; those become `RowsRejectedError`. Every other failure (unreachable,
+ * 503, 413, a timeout) is transient: the buffered sink keeps the rows and retries.
  */
 export class HttpLogWriter implements LogWriter {
   readonly #client: ManagerClient;
@@ -20,31 +19,18 @@ export class HttpLogWriter implements LogWriter {
   }
 
   async writeBatch(logs: readonly ExecutionLog[]): Promise<number> {
-    const { inserted, rejected } = await insertIsolating(logs, (b) => this.#post(b), refusal);
-    if (rejected.length > 0) throw new RowsRejectedError(rejected, inserted);
-    return inserted;
+    if (logs.length === 0) return 0;
+    const answer = await this.#client.call(CLUSTER_ROUTES.executionLogs, {
+      body: { logs: [...logs] },
+      timeoutMs: this.#timeoutMs,
+    });
+    this.#batches++;
+    this.#rows += logs.length;
+    if (answer.rejected.length > 0) throw new RowsRejectedError(answer.rejected, answer.inserted);
+    return answer.inserted;
   }
 
   stats(): { batches: number; rows: number } {
     return { batches: this.#batches, rows: this.#rows };
   }
-
-  async #post(logs: readonly ExecutionLog[]): Promise<number> {
-    if (logs.length === 0) return 0;
-    const res = await this.#client.request("/execution-logs", {
-      method: "POST",
-      body: toJsonLenient({ logs }),
-      timeoutMs: this.#timeoutMs,
-    });
-    if (!res.ok) throw await errorFrom(res);
-    const body = (await res.json()) as { inserted?: number };
-    this.#batches++;
-    this.#rows += logs.length;
-    return Number(body.inserted ?? 0);
-  }
-}
-
-function refusal(err: unknown): string | null {
-  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23")) ? `SQLSTATE ${code}` : null;
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { PiCloudError, type ResolvedScript, type ScriptSourceProvider } from "@picloud/shared";
-import type { ManagerClient } from "./manager-client.ts";
+import { CLUSTER_ROUTES, PiCloudError, type ResolvedScript, type ScriptSourceProvider } from "@picloud/shared";
+import { ManagerAnswerError, type ManagerClient } from "./manager-client.ts";
 
 export interface HttpScriptSourceOptions {
   client: ManagerClient;
@@ -34,27 +34,22 @@ export class HttpScriptSource implements ScriptSourceProvider {
   }
 
   async getCurrent(idOrName: string): Promise<ResolvedScript | null> {
-    const res = await this.#client.request(`/scripts/${encodeURIComponent(idOrName)}`);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new PiCloudError("service_unavailable", `the control plane answered ${res.status}`, {
+    try {
+      return await this.#client.call(CLUSTER_ROUTES.script, { params: { idOrName } });
+    } catch (err) {
+      if (!(err instanceof ManagerAnswerError)) throw err;
+      if (err.status === 404) return null;
+      throw new PiCloudError("service_unavailable", `the control plane answered ${err.status}`, {
+        cause: err,
         headers: { "Retry-After": "1" },
       });
     }
-    return (await res.json()) as ResolvedScript;
   }
 
   verifyInvokeKey(scriptId: string, key: string): Promise<boolean> {
     return this.#check(`k:${scriptId}:${digest(key)}`, async () => {
-      const r = await this.#client.json<{ valid: boolean }>("/invoke-keys/verify", {
-        method: "POST",
-        body: JSON.stringify({ scriptId, key }),
-      });
-      return r.valid === true;
+      const r = await this.#client.call(CLUSTER_ROUTES.verifyInvokeKey, { body: { scriptId, key } });
+      return r.valid;
     });
   }
 
@@ -62,11 +57,10 @@ export class HttpScriptSource implements ScriptSourceProvider {
   verifyAdmin(creds: { token?: string | null; session?: string | null }): Promise<boolean> {
     if (!creds.token && !creds.session) return Promise.resolve(false);
     return this.#check(`a:${digest(creds.token ?? "")}:${digest(creds.session ?? "")}`, async () => {
-      const r = await this.#client.json<{ valid: boolean }>("/admin/verify", {
-        method: "POST",
-        body: JSON.stringify({ token: creds.token ?? undefined, session: creds.session ?? undefined }),
+      const r = await this.#client.call(CLUSTER_ROUTES.verifyAdmin, {
+        body: { token: creds.token ?? undefined, session: creds.session ?? undefined },
       });
-      return r.valid === true;
+      return r.valid;
     });
   }
 

@@ -1,4 +1,10 @@
-import type { ChangeFeed, ChangeListener, ChangeNotice } from "@picloud/shared";
+import {
+  CHANGE_EVENTS,
+  type ChangeFeed,
+  type ChangeListener,
+  CLUSTER_ROUTES,
+  parseChangeNotice,
+} from "@picloud/shared";
 import type { ManagerClient } from "./manager-client.ts";
 
 export interface SseChangeFeedOptions {
@@ -111,7 +117,7 @@ export class SseChangeFeed implements ChangeFeed {
     touch();
     try {
       const c = this.#o.client;
-      const res = await fetch(c.url("/changes"), {
+      const res = await fetch(c.url(CLUSTER_ROUTES.changes), {
         headers: { authorization: c.authorization, accept: "text/event-stream" },
         signal: abort.signal,
       });
@@ -152,7 +158,7 @@ export class SseChangeFeed implements ChangeFeed {
   }
 
   #dispatch(event: string, data: string, onReady: () => void): void {
-    if (event === "ready") {
+    if (event === CHANGE_EVENTS.ready) {
       this.#connected = true;
       this.#connects++;
       onReady();
@@ -161,17 +167,13 @@ export class SseChangeFeed implements ChangeFeed {
       this.#emitResync();
       return;
     }
-    if (event === "resync") {
+    if (event === CHANGE_EVENTS.resync) {
       this.#emitResync();
       return;
     }
-    if (event !== "change") return;
-    let notice: ChangeNotice;
-    try {
-      notice = JSON.parse(data) as ChangeNotice;
-    } catch {
-      return;
-    }
+    if (event !== CHANGE_EVENTS.change) return;
+    const notice = parseChangeNotice(data);
+    if (!notice) return;
     this.#notices++;
     for (const l of this.#listeners) {
       try {
