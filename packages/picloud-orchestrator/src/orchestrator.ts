@@ -16,7 +16,6 @@ import {
 } from "@picloud/http";
 import { Drain, type Listening, runMain, serveApp } from "@picloud/http/node";
 import { BufferedLogSink, SpillStore } from "@picloud/log-pipeline";
-import { bearer } from "@picloud/manager-core";
 import {
   executeRoutes,
   HttpLogWriter,
@@ -27,7 +26,7 @@ import {
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
 import { budgetsFromEnv, serverLimitsFromEnv, sessionCookieName } from "@picloud/shared";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
 
@@ -179,11 +178,7 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
     executeRoutes(
       s.orchestrator,
       async (c) => {
-        // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
-        const raw = bearer(c);
-        const token = raw && !raw.startsWith("pc_key_") ? raw : null;
-        // The manager decides whether it is a live session; either name may carry it here.
-        const session = getCookie(c, sessionCookieName(true)) ?? getCookie(c, sessionCookieName(false)) ?? null;
+        const { token, session } = adminCredentials(c);
         if (!token && !session) return false;
         // Not the admin when the manager cannot say: private scripts then need their key.
         const ok = await s.source.verifyAdmin({ token, session }).catch(() => false);
@@ -195,6 +190,20 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
   );
   installMethodNotAllowed(app);
   return app;
+}
+
+/**
+ * What a request may carry that the manager could recognise as the admin: a bearer token, or
+ * the dashboard's session cookie. The orchestrator cannot check them itself (it has no
+ * database): it asks the manager over the cluster protocol.
+ */
+function adminCredentials(c: Context): { token: string | null; session: string | null } {
+  const raw = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? null;
+  // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
+  const token = raw && !raw.startsWith("pc_key_") ? raw : null;
+  // The manager decides whether it is a live session; either name may carry it here.
+  const session = getCookie(c, sessionCookieName(true)) ?? getCookie(c, sessionCookieName(false)) ?? null;
+  return { token, session };
 }
 
 export interface RunningOrchestrator {
