@@ -1,34 +1,29 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type ExecutionLog, type LogWriter, RowsRejectedError } from "@picloud/shared";
-import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "@picloud/testing";
+import { describe, expect, it } from "vitest";
 import { BufferedLogSink, type BufferedSinkOptions } from "./buffered-sink.ts";
 import { SPILL_DIR, SpillStore } from "./spill-store.ts";
-import { testLogs } from "./test-support.ts";
+import { collectingLogger, tempDirs, testLogs } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function dataDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-buffered-"));
-  dirs.push(d);
-  return d;
-}
+const dataDir = tempDirs("picloud-buffered-");
 
 /**
  * An in-memory store behind the `LogWriter` contract: idempotent by id, with switches for
  * the failures a real store has (refusing, never answering) and rows it rejects for good.
  */
 class MemoryWriter implements LogWriter {
-  mode: "ok" | "fail" | "hang" = "ok";
+  mode: "ok" | "fail" | "hang";
   readonly rejectIds = new Set<string>();
   readonly stored = new Map<string, number>();
   readonly batches: number[] = [];
   inflight = 0;
   maxInflight = 0;
+
+  constructor(mode: MemoryWriter["mode"] = "ok") {
+    this.mode = mode;
+  }
 
   async writeBatch(logs: readonly ExecutionLog[]): Promise<number> {
     this.inflight++;
@@ -62,16 +57,6 @@ class MemoryWriter implements LogWriter {
   }
 }
 
-function collectingLogger() {
-  const lines: { level: string; msg: string | undefined; obj: object }[] = [];
-  return {
-    lines,
-    info: (obj: object, msg?: string) => lines.push({ level: "info", msg, obj }),
-    warn: (obj: object, msg?: string) => lines.push({ level: "warn", msg, obj }),
-    error: (obj: object, msg?: string) => lines.push({ level: "error", msg, obj }),
-  };
-}
-
 async function sinkWith(
   writer: LogWriter,
   o: Partial<BufferedSinkOptions> & { dir?: string; maxSpillBytes?: number } = {},
@@ -79,14 +64,6 @@ async function sinkWith(
   const dir = o.dir ?? (await dataDir());
   const spill = SpillStore.inDataDir(dir, { logger: o.logger, maxBytes: o.maxSpillBytes });
   return { sink: new BufferedLogSink({ writer, spill, retryBaseMs: 5, retryMaxMs: 50, ...o }), dir };
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const sorted = (a: string[]) => [...a].sort();
@@ -114,21 +91,20 @@ describe("BufferedLogSink", () => {
     const { sink } = await sinkWith(writer, { flushIntervalMs: 20 });
     for (const r of testLogs(3)) sink.write(r);
     expect(writer.stored.size).toBe(0);
-    await waitFor(() => writer.stored.size === 3, "the interval write");
+    await eventually(() => writer.stored.size === 3, 10_000, "the interval write");
     await sink.close();
   });
 
   it("retries a failing writer with backoff, warns once, and says when writes succeed again", async () => {
-    const writer = new MemoryWriter();
-    writer.mode = "fail";
+    const writer = new MemoryWriter("fail");
     const logger = collectingLogger();
     const { sink } = await sinkWith(writer, { logger, batchSize: 10 });
     const rows = testLogs(25);
     for (const r of rows) sink.write(r);
-    await waitFor(() => sink.stats().failed >= 3, "three failed attempts");
+    await eventually(() => sink.stats().failed >= 3, 10_000, "three failed attempts");
     expect(sink.stats()).toMatchObject({ buffered: 25, spilled: 0, dropped: 0 });
     writer.mode = "ok";
-    await waitFor(() => writer.stored.size === 25 && sink.stats().buffered === 0, "the retry");
+    await eventually(() => writer.stored.size === 25 && sink.stats().buffered === 0, 10_000, "the retry");
     expect(sorted(writer.ids())).toEqual(sorted(rows.map((r) => r.id)));
     expect(sink.stats()).toMatchObject({ written: 25, spilled: 0, dropped: 0 });
     const warns = logger.lines.filter((l) => l.level === "warn");
@@ -156,16 +132,15 @@ describe("BufferedLogSink", () => {
   });
 
   it("spills beyond maxBuffered while the writer is down, then replays each row once", async () => {
-    const writer = new MemoryWriter();
-    writer.mode = "fail";
+    const writer = new MemoryWriter("fail");
     const { sink, dir } = await sinkWith(writer, { batchSize: 20, maxBuffered: 50 });
     const rows = testLogs(400);
     for (const r of rows) sink.write(r);
-    await waitFor(() => sink.stats().spilled === 350, "rows spilled");
+    await eventually(() => sink.stats().spilled === 350, 10_000, "rows spilled");
     expect(sink.stats()).toMatchObject({ buffered: 50, dropped: 0 });
     expect(sink.stats().spillBytes).toBeGreaterThan(0);
     writer.mode = "ok";
-    await waitFor(() => sink.stats().buffered === 0 && sink.stats().spillBytes === 0, "replay");
+    await eventually(() => sink.stats().buffered === 0 && sink.stats().spillBytes === 0, 10_000, "replay");
     expect(sorted(writer.ids())).toEqual(sorted(rows.map((r) => r.id)));
     expect(sink.stats()).toMatchObject({ written: 400, dropped: 0 });
     expect(await readdir(join(dir, SPILL_DIR))).toEqual([]);
@@ -173,8 +148,7 @@ describe("BufferedLogSink", () => {
   });
 
   it("flush during an outage spills instead of waiting; a writer that never answers times out", async () => {
-    const writer = new MemoryWriter();
-    writer.mode = "hang";
+    const writer = new MemoryWriter("hang");
     const { sink } = await sinkWith(writer, { batchSize: 10, writeTimeoutMs: 100 });
     const rows = testLogs(30);
     for (const r of rows) sink.write(r);
@@ -182,14 +156,13 @@ describe("BufferedLogSink", () => {
     expect(sink.stats()).toMatchObject({ buffered: 0, spilled: 30 });
     expect(sink.stats().failed).toBeGreaterThan(0);
     writer.mode = "ok";
-    await waitFor(() => sink.stats().spillBytes === 0 && writer.stored.size === 30, "replay");
+    await eventually(() => sink.stats().spillBytes === 0 && writer.stored.size === 30, 10_000, "replay");
     expect(sorted(writer.ids())).toEqual(sorted(rows.map((r) => r.id)));
     await sink.close();
   });
 
   it("close spills what the writer did not take in time; the next sink replays it once", async () => {
-    const down = new MemoryWriter();
-    down.mode = "hang";
+    const down = new MemoryWriter("hang");
     const { sink, dir } = await sinkWith(down, { closeTimeoutMs: 200, writeTimeoutMs: 60_000 });
     const rows = testLogs(120);
     for (const r of rows) sink.write(r);
@@ -200,17 +173,16 @@ describe("BufferedLogSink", () => {
 
     const writer = new MemoryWriter();
     const { sink: next } = await sinkWith(writer, { dir });
-    await waitFor(() => writer.stored.size === 120 && next.stats().spillBytes === 0, "replay at start");
+    await eventually(() => writer.stored.size === 120 && next.stats().spillBytes === 0, 10_000, "replay at start");
     expect(sorted(writer.ids())).toEqual(sorted(rows.map((r) => r.id)));
     await next.close();
   });
 
   it("counts rows beyond the spill cap as dropped", async () => {
-    const writer = new MemoryWriter();
-    writer.mode = "fail";
+    const writer = new MemoryWriter("fail");
     const { sink } = await sinkWith(writer, { batchSize: 5, maxBuffered: 10, maxSpillBytes: 10_000 });
     for (const r of testLogs(100)) sink.write(r);
-    await waitFor(() => sink.stats().spilled + sink.stats().dropped === 90, "spill settles");
+    await eventually(() => sink.stats().spilled + sink.stats().dropped === 90, 10_000, "spill settles");
     const s = sink.stats();
     expect(s.spilled).toBeGreaterThan(0);
     expect(s.dropped).toBeGreaterThan(0);

@@ -1,18 +1,13 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readLines, toLine } from "./ndjson.ts";
-import { testLog, testLogs } from "./test-support.ts";
+import { tempDirs, testLog, testLogs } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs("picloud-ndjson-");
 
 async function file(text: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-ndjson-"));
-  dirs.push(d);
+  const d = await tempDir();
   const p = join(d, "f.ndjson");
   await writeFile(p, text);
   return p;

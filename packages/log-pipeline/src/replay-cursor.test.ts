@@ -1,20 +1,15 @@
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toLine } from "./ndjson.ts";
 import { ReplayCursor } from "./replay-cursor.ts";
 import { type Segment, SegmentFiles } from "./segment-files.ts";
-import { testLogs } from "./test-support.ts";
+import { tempDirs, testLogs } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs("picloud-replay-");
 
 async function filesWith(lines: string[], segmentBytes = 1 << 20): Promise<SegmentFiles> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-replay-"));
-  dirs.push(d);
+  const d = await tempDir();
   const files = new SegmentFiles({ dir: join(d, "s"), segmentBytes });
   await files.open();
   for (const l of lines) await files.append(l, Buffer.byteLength(l));

@@ -1,19 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SegmentFiles } from "./segment-files.ts";
+import { tempDirs } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-segments-"));
-  dirs.push(d);
-  return join(d, "segments");
-}
+const makeDir = tempDirs("picloud-segments-");
+const tempDir = async (): Promise<string> => join(await makeDir(), "segments");
 
 describe("SegmentFiles", () => {
   it("appends to the active file and seals it every segmentBytes, oldest first", async () => {

@@ -1,23 +1,13 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Entry } from "./batch-queue.ts";
 import { toLine } from "./ndjson.ts";
 import { SpillQueue } from "./spill-queue.ts";
 import { SpillStore } from "./spill-store.ts";
-import { testLog } from "./test-support.ts";
+import { tempDirs, testLog } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function dataDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-spillq-"));
-  dirs.push(d);
-  return d;
-}
+const dataDir = tempDirs("picloud-spillq-");
 
 const entries = (n: number, from = 1): Entry[] =>
   Array.from({ length: n }, (_, i) => ({ seq: from + i, log: testLog() }));

@@ -1,31 +1,11 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toLine } from "./ndjson.ts";
 import { SPILL_DIR, SpillStore } from "./spill-store.ts";
-import { testLog, testLogs } from "./test-support.ts";
+import { collectingLogger, tempDirs, testLog, testLogs } from "./test-support.ts";
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function dataDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "picloud-spill-"));
-  dirs.push(d);
-  return d;
-}
-
-function logger() {
-  const lines: { level: string; msg: string | undefined }[] = [];
-  return {
-    lines,
-    info: (_o: object, msg?: string) => lines.push({ level: "info", msg }),
-    warn: (_o: object, msg?: string) => lines.push({ level: "warn", msg }),
-    error: (_o: object, msg?: string) => lines.push({ level: "error", msg }),
-  };
-}
+const dataDir = tempDirs("picloud-spill-");
 
 describe("SpillStore", () => {
   it("writes rows to <dataDir>/sink-spill and replays them, each once, deleting what was passed", async () => {
@@ -64,7 +44,7 @@ describe("SpillStore", () => {
     const rows = testLogs(3);
     await first.append(rows);
     await first.close();
-    const log = logger();
+    const log = collectingLogger();
     const second = SpillStore.inDataDir(dir, { logger: log });
     await second.ready;
     expect(second.hasWork()).toBe(true);
@@ -75,7 +55,7 @@ describe("SpillStore", () => {
   it("an unusable directory: not usable, appends reject, a warning", async () => {
     const file = join(await dataDir(), "a-file");
     await writeFile(file, "x");
-    const log = logger();
+    const log = collectingLogger();
     const store = SpillStore.inDataDir(file, { logger: log });
     await store.ready;
     expect(store.usable).toBe(false);

@@ -1,37 +1,31 @@
-import { type ExecutionLog, uuidv7 } from "@picloud/shared";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecutionLog } from "@picloud/shared";
+import { makeLog } from "@picloud/testing";
 
-/** A small, valid execution log for the pipeline's own tests (not exported from the package). */
+export { collectingLogger } from "@picloud/testing";
+
+import { afterAll } from "vitest";
+
+/** A realistic execution log with a fresh id (the pipeline's tests; not exported from the package). */
 export function testLog(extra: Partial<ExecutionLog> = {}): ExecutionLog {
-  return {
-    id: uuidv7(),
-    scriptId: "0190a3b4-0000-7000-8000-000000000001",
-    scriptName: "pipeline-test",
-    version: 1,
-    trigger: "http",
-    status: "success",
-    reason: "ok",
-    request: {
-      method: "GET",
-      path: "/",
-      query: "",
-      headers: { accept: "*/*" },
-      body: null,
-      bodyEncoding: "utf8",
-      bodySize: 0,
-      bodyTruncated: false,
-    },
-    response: null,
-    logs: [{ level: "info", message: "hi", ts: 1 }],
-    logsTruncated: false,
-    error: null,
-    durationMs: 1,
-    cpuMs: 1,
-    nodeId: "test",
-    createdAt: new Date().toISOString(),
-    ...extra,
-  };
+  return { ...makeLog({ scriptId: "0190a3b4-0000-7000-8000-000000000001", ms: Date.now() }), ...extra };
 }
 
 export function testLogs(n: number): ExecutionLog[] {
   return Array.from({ length: n }, () => testLog());
+}
+
+/** A maker of temporary directories for one test file; they are removed after it. */
+export function tempDirs(prefix: string): () => Promise<string> {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  return async () => {
+    const d = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }

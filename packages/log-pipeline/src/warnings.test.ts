@@ -1,29 +1,24 @@
 import { describe, expect, it } from "vitest";
+import { collectingLogger } from "./test-support.ts";
 import { errorSummary, RateLimitedWarning } from "./warnings.ts";
-
-function logger() {
-  const lines: { obj: object; msg: string | undefined }[] = [];
-  const push = (obj: object, msg?: string) => lines.push({ obj, msg });
-  return { lines, info: push, warn: push, error: push };
-}
 
 describe("RateLimitedWarning", () => {
   it("logs the first occurrence, then at most one line per interval carrying the count since the last", () => {
-    const log = logger();
+    const log = collectingLogger();
     let now = 1_000;
     const w = new RateLimitedWarning({ logger: log, message: "dropped rows", countField: "dropped", now: () => now });
     w.note(1, { reason: "a" });
     w.note(2, { reason: "b" });
     now += 9_999;
     w.note(3, { reason: "c" });
-    expect(log.lines).toEqual([{ obj: { dropped: 1, reason: "a" }, msg: "dropped rows" }]);
+    expect(log.lines).toEqual([{ level: "warn", obj: { dropped: 1, reason: "a" }, msg: "dropped rows" }]);
     now += 1;
     w.note(4, { reason: "d" });
-    expect(log.lines[1]).toEqual({ obj: { dropped: 9, reason: "d" }, msg: "dropped rows" });
+    expect(log.lines[1]).toEqual({ level: "warn", obj: { dropped: 9, reason: "d" }, msg: "dropped rows" });
   });
 
   it("a forced note goes out at once", () => {
-    const log = logger();
+    const log = collectingLogger();
     const w = new RateLimitedWarning({ logger: log, message: "m", countField: "failures", now: () => 0 });
     w.note(1, {});
     w.note(1, {}, true);

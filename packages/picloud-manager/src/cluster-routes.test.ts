@@ -12,7 +12,7 @@ import {
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
 import { type ChangeNotice, CLUSTER_ROUTES, type ExecutionLog, LogBatchResponseSchema, uuidv7 } from "@picloud/shared";
-import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, eventually, freePort, makeLog, type TestDatabase } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningManager, startManager } from "./manager.ts";
@@ -21,35 +21,7 @@ const CLUSTER_TOKEN = "cluster-token-for-tests-0123456789abcdef";
 const ADMIN = "admin-token-for-tests-0123";
 
 function log(scriptId: string, extra: Partial<ExecutionLog> = {}): ExecutionLog {
-  const id = uuidv7();
-  return {
-    id,
-    scriptId,
-    scriptName: "hello",
-    version: 1,
-    trigger: "http",
-    status: "success",
-    reason: "ok",
-    request: {
-      method: "GET",
-      path: "/",
-      query: "",
-      headers: {},
-      body: null,
-      bodyEncoding: "utf8",
-      bodySize: 0,
-      bodyTruncated: false,
-    },
-    response: null,
-    logs: [],
-    logsTruncated: false,
-    error: null,
-    durationMs: 1,
-    cpuMs: 1,
-    nodeId: "test-orchestrator",
-    createdAt: new Date().toISOString(),
-    ...extra,
-  };
+  return { ...makeLog({ scriptId, ms: Date.now() }), ...extra };
 }
 
 let db: TestDatabase;

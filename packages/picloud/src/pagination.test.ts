@@ -1,5 +1,5 @@
+import { makeLog } from "@picloud/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeLog } from "../../manager-core/src/logs/fixtures.ts";
 import { startTestServer, type TestServer } from "./test-server.ts";
 
 interface Page {

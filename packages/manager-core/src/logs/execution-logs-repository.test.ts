@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { ExecutionLog, ExecutionStatus } from "@picloud/shared";
-import { createTestDatabase } from "@picloud/testing";
+import { createTestDatabase, makeLog, uuidv7At } from "@picloud/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rawQuery } from "../db/database.ts";
 import { ExecutionLogsRepository, InvalidLogsQueryError } from "./execution-logs-repository.ts";
-import { makeLog, uuidv7At } from "./fixtures.ts";
 import { RetentionJob } from "./retention.ts";
 import { decodeCursor, encodeCursor, uuidLowerBound } from "./uuid-bounds.ts";
 

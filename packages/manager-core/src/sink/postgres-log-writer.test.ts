@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { RowsRejectedError } from "@picloud/shared";
-import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, makeLog, type TestDatabase } from "@picloud/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rawQuery } from "../db/database.ts";
 import { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
-import { makeLog } from "../logs/fixtures.ts";
 import { PostgresLogWriter } from "./postgres-log-writer.ts";
 
 let tdb: TestDatabase;

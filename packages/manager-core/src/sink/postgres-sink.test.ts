@@ -4,11 +4,10 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecutionLog, MinimalLogger } from "@picloud/shared";
-import { createTestDatabase, type TestDatabase } from "@picloud/testing";
+import { collectingLogger, createTestDatabase, makeLog, type TestDatabase } from "@picloud/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rawQuery } from "../db/database.ts";
 import { ExecutionLogsRepository } from "../logs/execution-logs-repository.ts";
-import { makeLog } from "../logs/fixtures.ts";
 import { PostgresExecutionLogSink } from "./postgres-sink.ts";
 
 let tdb: TestDatabase;
@@ -31,16 +30,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), "picloud-sink-"));
   dirs.push(d);
   return d;
-}
-
-function collectingLogger(): MinimalLogger & { lines: { level: string; msg: string | undefined; obj: object }[] } {
-  const lines: { level: string; msg: string | undefined; obj: object }[] = [];
-  return {
-    lines,
-    info: (obj, msg) => lines.push({ level: "info", msg, obj }),
-    warn: (obj, msg) => lines.push({ level: "warn", msg, obj }),
-    error: (obj, msg) => lines.push({ level: "error", msg, obj }),
-  };
 }
 
 function rows(n: number, scriptId = randomUUID()): ExecutionLog[] {

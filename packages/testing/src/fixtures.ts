@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { ExecutionLog, ExecutionStatus } from "@picloud/shared";
 
 /**
- * Test and benchmark fixtures (not exported from the package): UUIDv7 ids for an
- * arbitrary time (the shared generator only moves forward) and realistic log rows.
+ * Test and benchmark fixtures: UUIDv7 ids for an arbitrary time (the shared generator only
+ * moves forward) and realistic execution-log rows.
  */
 export function uuidv7At(ms: number): string {
   const b = randomBytes(16);
