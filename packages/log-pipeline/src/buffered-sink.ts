@@ -51,7 +51,7 @@ export interface BufferedSinkStats extends SinkStats {
 const SPILL_QUEUE_MIN = 5000;
 
 /**
- * The execution-log sink in front of any `LogWriter` (DESIGN §3; docs/design.md "The
+ * The execution-log sink in front of any `LogWriter` (docs/design.md, "The
  * execution-log pipeline").
  *
  * - `write` is synchronous, never throws and never waits: it appends to a bounded in-memory
