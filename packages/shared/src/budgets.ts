@@ -34,6 +34,13 @@ export const BUDGET_KEYS = [
   "fetchTimeoutMs",
 ] as const satisfies readonly (keyof Budgets)[];
 
+/** Budgets as they cross a process boundary (the executor RPC): every key, a non-negative number. */
+export const BudgetsSchema = z.object(
+  Object.fromEntries(BUDGET_KEYS.map((k) => [k, z.number().nonnegative()])) as {
+    [K in keyof Budgets]: z.ZodNumber;
+  },
+);
+
 export const DEFAULT_BUDGETS: Budgets = {
   wallTimeMs: 10_000,
   cpuTimeMs: 1_000,

@@ -36,19 +36,21 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One line a script logged through `console.*` or `log.*`. `ts` is epoch milliseconds. */
-export interface LogEntry {
-  level: LogLevel;
-  message: string;
-  data?: unknown;
-  ts: number;
-}
+export const LogEntrySchema = z.object({
+  level: z.enum(LOG_LEVELS),
+  message: z.string(),
+  data: z.unknown().optional(),
+  ts: z.number(),
+});
+export type LogEntry = z.infer<typeof LogEntrySchema>;
 
 /** A script error as it crosses the isolate and process boundaries: plain data only. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack: string | null;
-}
+export const SerializedErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().nullable(),
+});
+export type SerializedError = z.infer<typeof SerializedErrorSchema>;
 
 /** A request or response as stored: headers redacted, body truncated. */
 export interface HttpSummary {

@@ -1,61 +1,77 @@
-import type { Budgets } from "./budgets.ts";
-import type { ExecutionReason, ExecutionStatus, LogEntry, SerializedError } from "./execution.ts";
+import { z } from "zod";
+import { BudgetsSchema } from "./budgets.ts";
+import { type ExecutionReason, ExecutionStatusSchema, LogEntrySchema, SerializedErrorSchema } from "./execution.ts";
+
+// The executor's contract: what an Executor takes and gives back, in every mode (in this
+// process, in a supervised child, over TCP to a picloud-executor). The types are inferred
+// from the schemas.
+
+/** Bytes as they cross the RPC (v8 serialisation keeps Uint8Array; a Buffer is one too). */
+const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes (a Uint8Array)");
+const HeaderPairsSchema = z.array(z.tuple([z.string(), z.string()]));
 
 /** One script version as the executor needs it. `code` is the compiled ES module. */
-export interface ScriptVersionRef {
-  id: string;
-  name: string;
-  version: number;
-  code: string;
-}
+export const ScriptVersionRefSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  code: z.string(),
+});
+export type ScriptVersionRef = z.infer<typeof ScriptVersionRefSchema>;
 
 /** A request as it crosses into the executor: plain data, body as bytes. */
-export interface InvocationHttpRequest {
-  method: string;
+export const InvocationHttpRequestSchema = z.object({
+  method: z.string(),
   /** Absolute URL the script sees as `req.url`. */
-  url: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-}
+  url: z.string(),
+  headers: HeaderPairsSchema,
+  body: BytesSchema.nullable(),
+});
+export type InvocationHttpRequest = z.infer<typeof InvocationHttpRequestSchema>;
 
-export interface InvocationHttpResponse {
-  status: number;
-  headers: [string, string][];
-  body: Uint8Array;
-}
+export const InvocationHttpResponseSchema = z.object({
+  status: z.number().int(),
+  headers: HeaderPairsSchema,
+  body: BytesSchema,
+});
+export type InvocationHttpResponse = z.infer<typeof InvocationHttpResponseSchema>;
 
 /** Everything one invocation needs. */
-export interface InvocationRequest {
-  executionId: string;
-  script: ScriptVersionRef;
+export const InvocationRequestSchema = z.object({
+  executionId: z.string(),
+  script: ScriptVersionRefSchema,
   /** The script's decrypted env, exposed read-only as `env`. */
-  env: Record<string, string>;
-  budgets: Budgets;
-  request: InvocationHttpRequest;
-}
+  env: z.record(z.string(), z.string()),
+  budgets: BudgetsSchema,
+  request: InvocationHttpRequestSchema,
+});
+export type InvocationRequest = z.infer<typeof InvocationRequestSchema>;
 
 /** What came of an invocation. Script faults are outcomes, never thrown. */
-export interface InvocationOutcome {
-  status: ExecutionStatus;
-  reason: ExecutionReason;
+export const InvocationOutcomeSchema = z.object({
+  status: ExecutionStatusSchema,
+  /** Kept open (any string), so that a newer executor can report a reason an older reader lacks. */
+  reason: z.custom<ExecutionReason>((v) => typeof v === "string"),
   /** The script's response on success; null otherwise. */
-  response: InvocationHttpResponse | null;
-  logs: LogEntry[];
-  logsTruncated: boolean;
-  error: SerializedError | null;
-  durationMs: number;
-  cpuMs: number;
-}
+  response: InvocationHttpResponseSchema.nullable(),
+  logs: z.array(LogEntrySchema),
+  logsTruncated: z.boolean(),
+  error: SerializedErrorSchema.nullable(),
+  durationMs: z.number(),
+  cpuMs: z.number(),
+});
+export type InvocationOutcome = z.infer<typeof InvocationOutcomeSchema>;
 
-export interface ExecutorStats {
+export const ExecutorStatsSchema = z.object({
   /** Isolates alive and idle or busy. */
-  isolatesWarm: number;
-  isolatesBusy: number;
+  isolatesWarm: z.number().int(),
+  isolatesBusy: z.number().int(),
   /** Compiled script versions held. */
-  scriptsLoaded: number;
+  scriptsLoaded: z.number().int(),
   /** Executor process restarts after a crash (supervised mode). */
-  crashes: number;
-}
+  crashes: z.number().int(),
+});
+export type ExecutorStats = z.infer<typeof ExecutorStatsSchema>;
 
 /**
  * Runs invocations. Implemented in-process (development), by a supervised child process,
