@@ -90,8 +90,8 @@ export class InProcessExecutor implements Executor {
     this.#pool.evict(scriptId, keepVersion);
   }
 
-  prepare(script: ScriptVersionRef, memoryMb: number): void {
-    if (!this.#closed) this.#pool.prepare(script, memoryMb);
+  async prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
+    if (!this.#closed) await this.#pool.prepare(script, memoryMb);
   }
 
   async ready(): Promise<boolean> {

@@ -143,20 +143,23 @@ export class IsolatePool {
   }
 
   /**
-   * Creates one idle isolate for a version that has none, ahead of its first invocation.
-   * The module is compiled and linked, not evaluated: its top-level code still runs inside
-   * the first invocation (its logs and env belong there). Failures are left to that call.
+   * Creates one idle isolate for a version that has none, ahead of its first invocation;
+   * resolves once it is there (or could not be made). The module is compiled and linked,
+   * not evaluated: its top-level code still runs inside the first invocation (its logs and
+   * env belong there). Failures are left to that call.
    */
-  prepare(script: ScriptVersionRef, memoryMb: number): void {
+  prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
     const key = `${script.id}\0${script.version}`;
-    if (this.#closed || this.#preparing.has(key) || this.#creating.get(key)) return;
+    const preparing = this.#preparing.get(key);
+    if (preparing) return preparing;
+    if (this.#closed || this.#creating.get(key)) return Promise.resolve();
     if (
       this.#scripts
         .get(script.id)
         ?.get(script.version)
         ?.some((s) => !s.dead)
     )
-      return;
+      return Promise.resolve();
     const evictions = this.#evictions.get(script.id) ?? 0;
     this.#creating.set(key, (this.#creating.get(key) ?? 0) + 1);
     const done = (async () => {
@@ -175,6 +178,7 @@ export class IsolatePool {
       }
     })();
     this.#preparing.set(key, done);
+    return done;
   }
 
   /** A new sandbox, from a spare shell when one with this heap limit is ready. */

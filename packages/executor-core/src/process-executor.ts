@@ -152,8 +152,8 @@ export class ProcessExecutor implements Executor {
     this.#client?.evict(scriptId, keepVersion);
   }
 
-  prepare(script: ScriptVersionRef, memoryMb: number): void {
-    if (!this.#closing) this.#client?.prepare(script, memoryMb);
+  async prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
+    if (!this.#closing) await this.#client?.prepare(script, memoryMb);
   }
 
   async ready(): Promise<boolean> {

@@ -121,8 +121,8 @@ export class RemoteExecutor implements Executor {
     if (this.connected) this.#client?.evict(scriptId, keepVersion);
   }
 
-  prepare(script: ScriptVersionRef, memoryMb: number): void {
-    if (this.connected) this.#client?.prepare(script, memoryMb);
+  async prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
+    if (this.connected) await this.#client?.prepare(script, memoryMb);
   }
 
   async ready(): Promise<boolean> {

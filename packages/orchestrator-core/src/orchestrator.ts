@@ -96,13 +96,11 @@ export class Orchestrator {
    * on change notices: a saved version is warm by the time it is called). Best effort.
    */
   async prepare(idOrName: string): Promise<void> {
-    const executor = this.#o.executor;
-    if (!executor.prepare) return;
     try {
       const s = await this.#o.scripts.get(idOrName);
       if (!s) return;
       const { memoryMb } = resolveBudgets(this.#o.defaults, this.#o.ceilings, s.limits);
-      executor.prepare({ id: s.id, name: s.name, version: s.version, code: s.code }, memoryMb);
+      await this.#o.executor.prepare({ id: s.id, name: s.name, version: s.version, code: s.code }, memoryMb);
     } catch (err) {
       this.#o.logger.debug({ err, script: idOrName }, "could not prepare a script version");
     }

@@ -13,7 +13,13 @@ import {
   systemRoutes,
 } from "@picloud/http";
 import { type Listening, listen, runMain } from "@picloud/http/node";
-import { type Executor, type InvocationOutcome, type InvocationRequest, serverLimitsFromEnv } from "@picloud/shared";
+import {
+  type Executor,
+  type InvocationOutcome,
+  type InvocationRequest,
+  type ScriptVersionRef,
+  serverLimitsFromEnv,
+} from "@picloud/shared";
 import { Hono } from "hono";
 import { type ExecutorEnv, loadExecutorEnv } from "./env.ts";
 
@@ -43,6 +49,9 @@ class CountingExecutor implements Executor {
   }
   evict(scriptId: string, keepVersion?: number): void {
     this.inner.evict(scriptId, keepVersion);
+  }
+  prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
+    return this.inner.prepare(script, memoryMb);
   }
   async ready(): Promise<boolean> {
     return !this.draining && (await this.inner.ready());

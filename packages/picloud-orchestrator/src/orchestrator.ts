@@ -71,7 +71,12 @@ export function createOrchestratorServices(
     source,
     changes,
     ttlMs: env.PICLOUD_SCRIPT_CACHE_TTL_MS,
-    onChange: (scriptId, version) => executor.evict(scriptId, version ?? undefined),
+    onChange: (scriptId, version, name) => {
+      executor.evict(scriptId, version ?? undefined);
+      // The saved version gets its isolate on this node's executor now, so that its first
+      // request finds it warm (as in the all-in-one, see docs/executor.md "Cold starts").
+      if (version !== null) void orchestrator.prepare(name);
+    },
   });
   // The same buffered sink as the all-in-one's (memory buffer, spill file, retries), writing
   // to the manager: it stores each batch idempotently by id before it answers, so nothing is

@@ -3,8 +3,8 @@ import { BudgetsSchema } from "./budgets.ts";
 import { type ExecutionReason, ExecutionStatusSchema, LogEntrySchema, SerializedErrorSchema } from "./execution.ts";
 
 // The executor's contract: what an Executor takes and gives back, in every mode (in this
-// process, in a supervised child, over TCP to a picloud-executor). The types are inferred
-// from the schemas.
+// process, in a supervised child, over TCP to a picloud-executor). The schemas validate
+// both ends of the executor RPC (executor-rpc.ts); the types are inferred from them.
 
 /** Bytes as they cross the RPC (v8 serialisation keeps Uint8Array; a Buffer is one too). */
 const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes (a Uint8Array)");
@@ -76,17 +76,19 @@ export type ExecutorStats = z.infer<typeof ExecutorStatsSchema>;
 /**
  * Runs invocations. Implemented in-process (development), by a supervised child process,
  * and over RPC to a `picloud-executor` (cluster mode); one contract suite covers them all.
+ * A wrapper forwards every method.
  */
 export interface Executor {
   invoke(req: InvocationRequest): Promise<InvocationOutcome>;
   /** Drops warm isolates of a script (all versions, or those other than `keepVersion`). */
   evict(scriptId: string, keepVersion?: number): void;
   /**
-   * Optional: readies an isolate for a script version before its first invocation (called
-   * when a version is saved, so that its first request finds it warm). Best effort: never
-   * throws; a script that does not load reports that at its invocation.
+   * Readies an isolate for a script version before its first invocation (called when a
+   * version is saved, so that its first request finds it warm). Resolves once the isolate
+   * is ready, or could not be made: best effort, it never rejects, and a script that does
+   * not load reports that at its invocation.
    */
-  prepare?(script: ScriptVersionRef, memoryMb: number): void;
+  prepare(script: ScriptVersionRef, memoryMb: number): Promise<void>;
   /** Resolves when the executor can take invocations. */
   ready(): Promise<boolean>;
   stats(): ExecutorStats;

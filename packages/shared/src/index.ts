@@ -5,6 +5,7 @@ export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./execution.ts";
 export * from "./executor.ts";
+export * from "./executor-rpc.ts";
 export * from "./ids.ts";
 export * from "./json.ts";
 export * from "./logger.ts";

@@ -1,5 +1,18 @@
 import type { Duplex } from "node:stream";
-import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
+import {
+  type Executor,
+  type ExecutorStats,
+  ExecutorStatsSchema,
+  type InvocationOutcome,
+  type InvocationRequest,
+  parseRpcResult,
+  type RpcCall,
+  type RpcCallMethod,
+  type RpcNotice,
+  type RpcParams,
+  type RpcResult,
+  type ScriptVersionRef,
+} from "@picloud/shared";
 import { faultOutcome } from "../outcome.ts";
 import { type RpcMessage, readFrames, type WireError, writeFrame } from "./frames.ts";
 
@@ -14,17 +27,26 @@ export interface RpcClientOptions {
   deadlineReason?: "executor_unavailable" | "executor_crashed";
 }
 
-type Pending = { settle: (r: { ok: true; value: unknown } | { ok: false; error: WireError; lost?: boolean }) => void };
+/** How long a peer may take to ready an isolate before `prepare` stops waiting (not a fault). */
+const PREPARE_TIMEOUT_MS = 30_000;
+
+/** How a call ended, from this side. */
+type CallResult<M extends RpcCallMethod> =
+  | { ok: true; value: RpcResult<M> }
+  | { ok: false; error: WireError; lost?: boolean; late?: boolean };
+
+type Settle = (r: { ok: true; value: unknown } | { ok: false; error: WireError; lost?: boolean }) => void;
 
 /**
  * An {@link Executor} over a Duplex stream to {@link serveExecutor}. Never rejects an
  * invocation: when the stream closes, every in-flight one resolves as error /
  * executor_crashed; when its deadline (wall budget + grace) passes, as error /
- * executor_unavailable.
+ * executor_unavailable. Every reply is checked against its method's result schema
+ * (`executorCalls` in @picloud/shared).
  */
 export class RpcExecutorClient implements Executor {
   readonly #stream: Duplex;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new Map<number, Settle>();
   readonly #grace: number;
   readonly #onDeadline: (() => void) | undefined;
   readonly #onLost: (() => void) | undefined;
@@ -53,15 +75,20 @@ export class RpcExecutorClient implements Executor {
 
   #onMessage(msg: RpcMessage): void {
     if (msg.t === "notify") {
-      if (msg.method === "stats") this.#stats = { ...(msg.params as ExecutorStats) };
+      if (msg.method === "stats") this.#takeStats(msg.params);
       return;
     }
     if (msg.t !== "reply") return;
-    if (msg.stats !== undefined) this.#stats = { ...(msg.stats as ExecutorStats) };
-    const p = this.#pending.get(msg.id);
-    if (!p) return;
+    if (msg.stats !== undefined) this.#takeStats(msg.stats);
+    const settle = this.#pending.get(msg.id);
+    if (!settle) return;
     this.#pending.delete(msg.id);
-    p.settle(msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+    settle(msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+  }
+
+  #takeStats(raw: unknown): void {
+    const parsed = ExecutorStatsSchema.safeParse(raw);
+    if (parsed.success) this.#stats = parsed.data;
   }
 
   #lost(message: string): void {
@@ -69,15 +96,26 @@ export class RpcExecutorClient implements Executor {
     this.#closed = true;
     const all = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of all) p.settle({ ok: false, error: { name: "ExecutorCrashed", message, stack: null }, lost: true });
+    for (const settle of all)
+      settle({ ok: false, error: { name: "ExecutorCrashed", message, stack: null }, lost: true });
     if (first) this.#onLost?.();
   }
 
-  #call(
-    method: string,
-    params: unknown,
+  #send(msg: RpcCall | RpcNotice): boolean {
+    return writeFrame(this.#stream, msg);
+  }
+
+  /**
+   * Calls `method` and waits for its reply, at most `timeoutMs`. A missed deadline is the
+   * peer's fault (`onDeadline`) unless `quiet`. A reply whose value does not match the
+   * method's result schema is an error.
+   */
+  #call<M extends RpcCallMethod>(
+    method: M,
+    params: RpcParams<M>,
     timeoutMs: number,
-  ): Promise<{ ok: true; value: unknown } | { ok: false; error: WireError; lost?: boolean; late?: boolean }> {
+    quiet = false,
+  ): Promise<CallResult<M>> {
     if (this.#closed) {
       return Promise.resolve({
         ok: false,
@@ -97,32 +135,36 @@ export class RpcExecutorClient implements Executor {
             stack: null,
           },
         });
-        this.#onDeadline?.();
+        if (!quiet) this.#onDeadline?.();
       }, timeoutMs);
-      this.#pending.set(id, {
-        settle: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
+      this.#pending.set(id, (r) => {
+        clearTimeout(timer);
+        if (!r.ok) return resolve(r);
+        try {
+          resolve({ ok: true, value: parseRpcResult(method, r.value) });
+        } catch (e) {
+          const message = `the executor answered ${method} with a malformed result: ${e instanceof Error ? e.message : String(e)}`;
+          resolve({ ok: false, error: { name: "ProtocolError", message, stack: null } });
+        }
       });
-      if (!writeFrame(this.#stream, { t: "call", id, method, params }) && this.#stream.destroyed)
-        this.#lost("the executor connection is closed");
+      const msg = { t: "call", id, method, params } as RpcCall;
+      if (!this.#send(msg) && this.#stream.destroyed) this.#lost("the executor connection is closed");
     });
   }
 
   async invoke(req: InvocationRequest): Promise<InvocationOutcome> {
     const t0 = performance.now();
     const r = await this.#call("invoke", req, req.budgets.wallTimeMs + this.#grace);
-    if (r.ok) return r.value as InvocationOutcome;
+    if (r.ok) return r.value;
     const durationMs = Math.round(performance.now() - t0);
-    if ("lost" in r && r.lost)
+    if (r.lost)
       return faultOutcome(
         "error",
         "executor_crashed",
         `the executor process died during the invocation (${r.error.message})`,
         { durationMs, name: "ExecutorCrashed" },
       );
-    if ("late" in r && r.late)
+    if (r.late)
       return faultOutcome("error", this.#deadlineReason, r.error.message, { durationMs, name: "ExecutorUnavailable" });
     if (r.error.name === "ExecutorUnavailable")
       return faultOutcome("error", "executor_unavailable", r.error.message, { durationMs, name: r.error.name });
@@ -133,28 +175,27 @@ export class RpcExecutorClient implements Executor {
   }
 
   evict(scriptId: string, keepVersion?: number): void {
-    writeFrame(this.#stream, {
+    this.#send({
       t: "notify",
       method: "evict",
       params: keepVersion === undefined ? { scriptId } : { scriptId, keepVersion },
     });
   }
 
-  /** Asks the peer to ready an isolate for a version before its first invocation. */
-  prepare(script: ScriptVersionRef, memoryMb: number): void {
+  /**
+   * Asks the peer to ready an isolate for a version before its first invocation; resolves
+   * when it answers that it has (or could not), when the connection is lost, or after 30 s.
+   */
+  async prepare(script: ScriptVersionRef, memoryMb: number): Promise<void> {
     if (this.#closed) return;
     const { id, name, version, code } = script;
-    writeFrame(this.#stream, {
-      t: "notify",
-      method: "prepare",
-      params: { script: { id, name, version, code }, memoryMb },
-    });
+    await this.#call("prepare", { script: { id, name, version, code }, memoryMb }, PREPARE_TIMEOUT_MS, true);
   }
 
   /** True when the peer answers within `timeoutMs` (default 10 s). */
   async ready(timeoutMs = 10_000): Promise<boolean> {
     const r = await this.#call("ready", null, timeoutMs);
-    return r.ok && r.value === true;
+    return r.ok && r.value;
   }
 
   stats(): ExecutorStats {

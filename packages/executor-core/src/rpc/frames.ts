@@ -1,23 +1,18 @@
 import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import v8 from "node:v8";
+import { type RpcEnvelope, RpcEnvelopeSchema, type WireError } from "@picloud/shared";
+
+export type { WireError };
 
 /** Largest frame accepted: bodies are capped far below this, so more means a broken peer. */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
 
-/** An error as plain data: nothing but strings crosses the wire. */
-export interface WireError {
-  name: string;
-  message: string;
-  stack: string | null;
-}
-
-/** The messages of the executor RPC protocol, in both directions. */
-export type RpcMessage =
-  | { t: "call"; id: number; method: string; params: unknown }
-  | { t: "reply"; id: number; ok: true; value: unknown; stats?: unknown }
-  | { t: "reply"; id: number; ok: false; error: WireError; stats?: unknown }
-  | { t: "notify"; method: string; params: unknown };
+/**
+ * One frame of the executor RPC (`RpcEnvelope` in @picloud/shared): the envelope is checked
+ * here, each method's params and result by the client and the server (`executorCalls`).
+ */
+export type RpcMessage = RpcEnvelope;
 
 export function toWireError(e: unknown): WireError {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack ?? null };
@@ -50,7 +45,7 @@ export function writeFrame(stream: Duplex, msg: RpcMessage): boolean {
   return stream.write(payload);
 }
 
-/** Reads frames from a stream; a malformed or oversized frame destroys the stream. */
+/** Reads frames from a stream; a malformed or oversized frame (or one that is not an RPC message) destroys the stream. */
 export function readFrames(stream: Duplex, onMessage: (msg: RpcMessage) => void): void {
   let buf: Buffer = Buffer.alloc(0);
   stream.on("data", (chunk: Buffer) => {
@@ -66,7 +61,7 @@ export function readFrames(stream: Duplex, onMessage: (msg: RpcMessage) => void)
       buf = buf.subarray(4 + len);
       let msg: RpcMessage;
       try {
-        msg = v8.deserialize(payload) as RpcMessage;
+        msg = RpcEnvelopeSchema.parse(v8.deserialize(payload));
       } catch (e) {
         stream.destroy(e instanceof Error ? e : new Error(String(e)));
         return;
