@@ -3,6 +3,7 @@ import { createHostFetcher, type FetchPolicyOptions } from "./host-fetch.ts";
 import { LogCollector } from "./log-collector.ts";
 import { faultOutcome, toOutcome } from "./outcome.ts";
 import { IsolatePool, type PoolOptions } from "./pool.ts";
+import { runtimeSource } from "./runtime-bundle.ts";
 import { type InvocationState, ModuleError, scriptFilename } from "./sandbox.ts";
 import { remapStack } from "./stack-map.ts";
 
@@ -19,6 +20,9 @@ export class InProcessExecutor implements Executor {
   #closed = false;
 
   constructor(opts: InProcessExecutorOptions = {}) {
+    // The runtime is bundled (or read from its cache) at start-up: a broken one fails here,
+    // and the first invocation does not wait for it.
+    runtimeSource();
     this.#pool = new IsolatePool(createHostFetcher(opts), opts);
   }
 

@@ -7,8 +7,9 @@ import type {
   SerializedError,
 } from "@picloud/shared";
 import ivm from "isolated-vm";
-import { bootstrapSource } from "./bootstrap.ts";
 import type { LogCollector } from "./log-collector.ts";
+import { RUNTIME_FILENAME, runtimeSource } from "./runtime-bundle.ts";
+import type { RuntimeEntryPoints } from "./sandbox/protocol.ts";
 
 /** What the isolate's fetch hands to the host, and what it gets back (plain data both ways). */
 export interface SandboxFetchRequest {
@@ -59,6 +60,16 @@ export type RunCore =
 export type RunResult = RunCore & { logs: LogCollector; cpuMs: number; fetchLimit: string | null };
 
 type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
+
+/** The runtime's entry points, in the order the sandbox keeps their References. */
+const ENTRY_POINTS = [
+  "begin",
+  "setModule",
+  "invoke",
+  "invokeStart",
+  "takeResult",
+  "startedResult",
+] as const satisfies readonly (keyof RuntimeEntryPoints)[];
 
 const never = (): Promise<never> => new Promise<never>(() => {});
 
@@ -220,15 +231,29 @@ export class Sandbox {
     });
     try {
       const context = await isolate.createContext();
-      const arr = await context.evalClosure(
-        bootstrapSource(),
-        [logCb, fetchRef, sleepRef, randomCb, cryptoCb, abortFetchCb],
-        {
-          result: { reference: true },
-          timeout: 5000,
-        },
-      );
-      const fns = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => arr.get(i, { reference: true }) as Promise<Ref>));
+      // The bundle's value is the runtime's bootstrap function (see runtime-bundle.ts): it
+      // takes the host callbacks by name and hands back its entry points by name.
+      const bootstrap = (await context.eval(runtimeSource(), {
+        filename: RUNTIME_FILENAME,
+        reference: true,
+        timeout: 5000,
+      })) as ivm.Reference<(host: Record<string, ivm.Callback | ivm.Reference>) => RuntimeEntryPoints>;
+      const host = {
+        log: logCb,
+        fetch: fetchRef,
+        sleep: sleepRef,
+        random: randomCb,
+        crypto: cryptoCb,
+        abortFetch: abortFetchCb,
+      };
+      const api = await bootstrap.apply(undefined, [host], {
+        arguments: { copy: true },
+        result: { reference: true },
+        timeout: 5000,
+      });
+      bootstrap.release();
+      const fns = await Promise.all(ENTRY_POINTS.map((name) => api.get(name, { reference: true }) as Promise<Ref>));
+      api.release();
       await warmUp(context, fns.slice(0, 3) as [Ref, Ref, Ref]);
       return new SandboxShell(memoryMb, isolate, context, fns, (sb) => {
         self = sb;

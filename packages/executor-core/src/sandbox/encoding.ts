@@ -1,9 +1,13 @@
-// biome-ignore-all lint/correctness/noUnusedVariables: bootstrap parts share one closure scope (see bootstrap.ts)
-// Sandbox bootstrap, part 1: text and base64 encodings. Evaluated inside the isolate, in
-// one closure with the other parts (see bootstrap.ts); nothing here touches the host.
+/**
+ * UTF-8 and base64: TextEncoder, TextDecoder, atob, btoa, and the byte helpers the other
+ * APIs use. Pure: nothing here touches the host.
+ */
+import { DOMException } from "./dom-exception.ts";
+import { StringFromCharCode } from "./intrinsics.ts";
+import type { BufferSource, TextDecoderApi, TextDecoderOptions, TextEncoderApi } from "./script-api.ts";
 
 /** Code point at `i` with lone surrogates as U+FFFD, and how many UTF-16 units it used. */
-function codePointAt(str, i) {
+function codePointAt(str: string, i: number): number {
   const c = str.charCodeAt(i);
   if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length) {
     const d = str.charCodeAt(i + 1);
@@ -12,7 +16,7 @@ function codePointAt(str, i) {
   return c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
 }
 
-function utf8Encode(input) {
+export function utf8Encode(input: unknown): Uint8Array {
   const str = String(input);
   // Exact size first: a large response must not cost three times its size in the heap.
   let size = 0;
@@ -45,15 +49,15 @@ function utf8Encode(input) {
 }
 
 /** UTF-8 decoding exactly as the WHATWG Encoding standard specifies (replacement per maximal subpart). */
-function utf8Decode(bytes, fatal) {
-  const units = [];
+export function utf8Decode(bytes: Uint8Array, fatal: boolean): string {
+  const units: number[] = [];
   let out = "";
   let needed = 0;
   let seen = 0;
   let cp = 0;
   let lower = 0x80;
   let upper = 0xbf;
-  const emit = (c) => {
+  const emit = (c: number): void => {
     if (c >= 0x10000) {
       const x = c - 0x10000;
       units.push(0xd800 + (x >> 10), 0xdc00 + (x & 0x3ff));
@@ -63,12 +67,12 @@ function utf8Decode(bytes, fatal) {
       units.length = 0;
     }
   };
-  const error = () => {
+  const error = (): void => {
     if (fatal) throw new TypeError("The encoded data was not valid UTF-8");
     emit(0xfffd);
   };
   for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
+    const b = bytes[i] as number;
     if (needed === 0) {
       if (b <= 0x7f) emit(b);
       else if (b >= 0xc2 && b <= 0xdf) {
@@ -108,21 +112,21 @@ function utf8Decode(bytes, fatal) {
 }
 
 /** Any BufferSource as a Uint8Array view (no copy). */
-function toBytes(input) {
+export function toBytes(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   throw new TypeError("Expected an ArrayBuffer or an ArrayBufferView");
 }
 
-class TextEncoder {
-  get encoding() {
+export class TextEncoder implements TextEncoderApi {
+  get encoding(): string {
     return "utf-8";
   }
-  encode(input = "") {
+  encode(input: unknown = ""): Uint8Array {
     return utf8Encode(input);
   }
-  encodeInto(input, dest) {
+  encodeInto(input: unknown, dest: Uint8Array): { read: number; written: number } {
     const bytes = utf8Encode(input);
     const n = Math.min(bytes.length, dest.length);
     dest.set(bytes.subarray(0, n));
@@ -130,10 +134,10 @@ class TextEncoder {
   }
 }
 
-class TextDecoder {
-  #fatal;
-  #ignoreBOM;
-  constructor(label = "utf-8", options = {}) {
+export class TextDecoder implements TextDecoderApi {
+  #fatal: boolean;
+  #ignoreBOM: boolean;
+  constructor(label: unknown = "utf-8", options: TextDecoderOptions = {}) {
     const l = String(label).trim().toLowerCase();
     if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
       throw new RangeError(`The "${label}" encoding is not supported (only utf-8)`);
@@ -141,16 +145,16 @@ class TextDecoder {
     this.#fatal = Boolean(options.fatal);
     this.#ignoreBOM = Boolean(options.ignoreBOM);
   }
-  get encoding() {
+  get encoding(): string {
     return "utf-8";
   }
-  get fatal() {
+  get fatal(): boolean {
     return this.#fatal;
   }
-  get ignoreBOM() {
+  get ignoreBOM(): boolean {
     return this.#ignoreBOM;
   }
-  decode(input) {
+  decode(input?: BufferSource): string {
     if (input === undefined) return "";
     let bytes = toBytes(input);
     if (!this.#ignoreBOM && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
@@ -160,7 +164,7 @@ class TextDecoder {
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-function btoa(input) {
+export function btoa(input: unknown): string {
   const s = String(input);
   let out = "";
   for (let i = 0; i < s.length; i += 3) {
@@ -169,14 +173,14 @@ function btoa(input) {
     const c = s.charCodeAt(i + 2);
     if (a > 255 || b > 255 || c > 255) throw new DOMException("Invalid character", "InvalidCharacterError");
     const n = (a << 16) | ((b || 0) << 8) | (c || 0);
-    out += B64[n >> 18] + B64[(n >> 12) & 63];
+    out += (B64[n >> 18] as string) + (B64[(n >> 12) & 63] as string);
     out += i + 1 < s.length ? B64[(n >> 6) & 63] : "=";
     out += i + 2 < s.length ? B64[n & 63] : "=";
   }
   return out;
 }
 
-function atob(input) {
+export function atob(input: unknown): string {
   let s = String(input).replace(/[\t\n\f\r ]/g, "");
   if (s.length % 4 === 0) s = s.replace(/==?$/, "");
   if (s.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(s)) {
@@ -186,7 +190,7 @@ function atob(input) {
   let buf = 0;
   let bits = 0;
   for (let i = 0; i < s.length; i++) {
-    buf = (buf << 6) | B64.indexOf(s[i]);
+    buf = (buf << 6) | B64.indexOf(s[i] as string);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -194,11 +198,4 @@ function atob(input) {
     }
   }
   return out;
-}
-
-class DOMException extends Error {
-  constructor(message = "", name = "Error") {
-    super(message);
-    Object.defineProperty(this, "name", { value: name, configurable: true, writable: true });
-  }
 }

@@ -1,13 +1,23 @@
-// biome-ignore-all lint/correctness/noUnusedVariables: bootstrap parts share one closure scope (see bootstrap.ts)
-// Sandbox bootstrap, part 2: URL and URLSearchParams. A compact WHATWG-style parser for
-// the cases scripts use (special schemes, relative resolution, dot segments, percent
-// encoding). Not implemented: IDNA (non-ASCII hosts are rejected) and IPv4 shorthand
-// forms; the host re-parses every fetch URL with Node's own parser before checking it.
+/**
+ * URL and URLSearchParams: a compact WHATWG-style parser for the cases scripts use (special
+ * schemes, relative resolution, dot segments, percent encoding). Not implemented: IDNA
+ * (non-ASCII hosts are rejected) and IPv4 shorthand forms; the host re-parses every fetch
+ * URL with Node's own parser before checking it.
+ */
+import { utf8Decode, utf8Encode } from "./encoding.ts";
+import type { URLApi, URLSearchParamsApi, URLSearchParamsInit } from "./script-api.ts";
 
-const SPECIAL_PORTS = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443", "ftp:": "21", "file:": "" };
+const SPECIAL_PORTS: Record<string, string> = {
+  "http:": "80",
+  "https:": "443",
+  "ws:": "80",
+  "wss:": "443",
+  "ftp:": "21",
+  "file:": "",
+};
 const HEX = "0123456789ABCDEF";
 
-function pctEncode(str, keep) {
+function pctEncode(str: string, keep: RegExp): string {
   let out = "";
   for (const ch of str) {
     if (keep.test(ch)) out += ch;
@@ -21,31 +31,46 @@ const SPECIAL_QUERY_KEEP = /[A-Za-z0-9\-._~!$&()*+,;=:@%/?[\]|^`{}\\]/;
 const FRAG_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@%/?[\]|^{}\\#]/;
 const USER_KEEP = /[A-Za-z0-9\-._~!$&'()*+,%]/;
 
-function invalid(input) {
+/** A parsed URL. */
+interface UrlRecord {
+  protocol: string;
+  username: string;
+  password: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  hash: string;
+  /** A URL with an opaque path (`mailto:x`, `data:...`): no hierarchy, no dot segments. */
+  opaque: boolean;
+}
+
+function invalid(input: unknown): TypeError {
   return new TypeError(`Invalid URL: ${String(input).slice(0, 200)}`);
 }
 
-function normalizePath(segments) {
-  const out = [];
+function normalizePath(segments: string[]): string[] {
+  const out: string[] = [];
   for (let i = 0; i < segments.length; i++) {
-    const s = segments[i].toLowerCase();
+    const seg = segments[i] as string;
+    const s = seg.toLowerCase();
     const last = i === segments.length - 1;
     if (s === ".." || s === ".%2e" || s === "%2e." || s === "%2e%2e") {
       out.pop();
       if (last) out.push("");
     } else if (s === "." || s === "%2e") {
       if (last) out.push("");
-    } else out.push(segments[i]);
+    } else out.push(seg);
   }
   return out;
 }
 
-function parseHost(host, input) {
+function parseHost(host: string, input: unknown): string {
   if (host.startsWith("[")) {
     if (!/^\[[0-9a-fA-F:.]+\]$/.test(host)) throw invalid(input);
     return host.toLowerCase();
   }
-  let h;
+  let h: string;
   try {
     h = decodeURIComponent(host).toLowerCase();
   } catch {
@@ -56,11 +81,11 @@ function parseHost(host, input) {
 }
 
 /** Parses `input` (against `base`, a parsed record) into a URL record or throws. */
-function parseURL(input, base) {
+function parseURL(input: string, base?: UrlRecord): UrlRecord {
   const raw = String(input)
     .replace(/^[\0- ]+|[\0- ]+$/g, "")
     .replace(/[\t\n\r]/g, "");
-  const rec = {
+  const rec: UrlRecord = {
     protocol: "",
     username: "",
     password: "",
@@ -74,7 +99,7 @@ function parseURL(input, base) {
   let rest = raw;
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
   if (m) {
-    rec.protocol = m[1].toLowerCase() + ":";
+    rec.protocol = (m[1] as string).toLowerCase() + ":";
     rest = rest.slice(m[0].length);
   } else if (base) rec.protocol = base.protocol;
   else throw invalid(input);
@@ -86,7 +111,7 @@ function parseURL(input, base) {
     rest = rest.slice(0, hashAt);
   }
   const qAt = rest.indexOf("?");
-  let query = null;
+  let query: string | null = null;
   if (qAt >= 0) {
     query = rest.slice(qAt + 1);
     rest = rest.slice(0, qAt);
@@ -105,8 +130,9 @@ function parseURL(input, base) {
       rec.username = pctEncode(colon >= 0 ? cred.slice(0, colon) : cred, USER_KEEP);
       rec.password = colon >= 0 ? pctEncode(cred.slice(colon + 1), USER_KEEP) : "";
     }
-    const pm = /^(.*?)(?::(\d*))?$/.exec(auth);
-    const hostPart = pm[1];
+    // Always matches: group 1 is the host, group 2 the port when there is one.
+    const pm = /^(.*?)(?::(\d*))?$/.exec(auth) as RegExpExecArray;
+    const hostPart = pm[1] as string;
     if (hostPart === "" && special && rec.protocol !== "file:") throw invalid(input);
     rec.hostname = hostPart === "" ? "" : parseHost(hostPart, input);
     if (pm[2]) {
@@ -146,10 +172,19 @@ function parseURL(input, base) {
   return rec;
 }
 
-class URL {
-  #rec;
-  #params;
-  constructor(url, base) {
+/** A URL's searchParams tell their URL about every change (the query is kept in one place). */
+const urlParamsOwner = new WeakMap<URLSearchParams, (query: string) => void>();
+
+// The classes below never name themselves inside their bodies: a bundled class that does is
+// emitted as \`var URL = class _URL\`, and scripts would see "_URL" in V8's messages (see
+// runtime-bundle.ts). Helpers outside the class body stand in.
+const newURL = (url: unknown, base?: unknown): URL => new URL(url, base);
+const isSearchParams = (v: unknown): v is URLSearchParams => v instanceof URLSearchParams;
+
+export class URL implements URLApi {
+  #rec: UrlRecord;
+  #params: URLSearchParams;
+  constructor(url: unknown, base?: unknown) {
     const baseRec = base === undefined ? undefined : parseURL(String(base));
     this.#rec = parseURL(String(url), baseRec);
     this.#params = new URLSearchParams(this.#rec.search);
@@ -157,29 +192,29 @@ class URL {
       this.#rec.search = q === "" ? "" : "?" + q;
     });
   }
-  static canParse(url, base) {
+  static canParse(url: unknown, base?: unknown): boolean {
     try {
-      new URL(url, base);
+      newURL(url, base);
       return true;
     } catch {
       return false;
     }
   }
-  static parse(url, base) {
+  static parse(url: unknown, base?: unknown): URL | null {
     try {
-      return new URL(url, base);
+      return newURL(url, base);
     } catch {
       return null;
     }
   }
-  get href() {
+  get href(): string {
     const r = this.#rec;
     if (r.opaque) return r.protocol + r.pathname + r.search + r.hash;
     const cred = r.username || r.password ? r.username + (r.password ? ":" + r.password : "") + "@" : "";
     const auth = r.hostname !== "" || r.protocol in SPECIAL_PORTS ? "//" + cred + this.host : "";
     return r.protocol + auth + r.pathname + r.search + r.hash;
   }
-  set href(v) {
+  set href(v: string) {
     const rec = parseURL(String(v));
     this.#rec = rec;
     this.#params = new URLSearchParams(rec.search);
@@ -187,32 +222,32 @@ class URL {
       this.#rec.search = q === "" ? "" : "?" + q;
     });
   }
-  get origin() {
+  get origin(): string {
     const r = this.#rec;
     return r.protocol in SPECIAL_PORTS && r.protocol !== "file:" ? r.protocol + "//" + this.host : "null";
   }
-  get protocol() {
+  get protocol(): string {
     return this.#rec.protocol;
   }
-  get username() {
+  get username(): string {
     return this.#rec.username;
   }
-  get password() {
+  get password(): string {
     return this.#rec.password;
   }
-  get host() {
+  get host(): string {
     return this.#rec.hostname + (this.#rec.port ? ":" + this.#rec.port : "");
   }
-  get hostname() {
+  get hostname(): string {
     return this.#rec.hostname;
   }
-  get port() {
+  get port(): string {
     return this.#rec.port;
   }
-  get pathname() {
+  get pathname(): string {
     return this.#rec.pathname;
   }
-  set pathname(v) {
+  set pathname(v: string) {
     this.href =
       this.href.slice(0, this.href.length - (this.#rec.pathname + this.#rec.search + this.#rec.hash).length) +
       "/" +
@@ -220,10 +255,10 @@ class URL {
       this.#rec.search +
       this.#rec.hash;
   }
-  get search() {
+  get search(): string {
     return this.#rec.search === "?" ? "" : this.#rec.search;
   }
-  set search(v) {
+  set search(v: string) {
     const q = String(v).replace(/^\?/, "");
     this.#rec.search = q === "" ? "" : "?" + pctEncode(q, QUERY_KEEP);
     this.#params = new URLSearchParams(this.#rec.search);
@@ -231,58 +266,62 @@ class URL {
       this.#rec.search = nq === "" ? "" : "?" + nq;
     });
   }
-  get searchParams() {
+  get searchParams(): URLSearchParams {
     return this.#params;
   }
-  get hash() {
+  get hash(): string {
     return this.#rec.hash === "#" ? "" : this.#rec.hash;
   }
-  set hash(v) {
+  set hash(v: string) {
     const h = String(v).replace(/^#/, "");
     this.#rec.hash = h === "" ? "" : "#" + pctEncode(h, FRAG_KEEP);
   }
-  toString() {
+  toString(): string {
     return this.href;
   }
-  toJSON() {
+  toJSON(): string {
     return this.href;
   }
 }
 
-const urlParamsOwner = new WeakMap();
-
-function formEncode(s) {
+function formEncode(s: unknown): string {
   return pctEncode(String(s), /[A-Za-z0-9*\-._ ]/).replace(/ /g, "+");
 }
-function formDecode(s) {
-  const bytes = [];
+function formDecode(s: string): string {
+  const bytes: number[] = [];
   const str = s.replace(/\+/g, " ");
   for (let i = 0; i < str.length; i++) {
     if (str[i] === "%" && /^[0-9a-fA-F]{2}$/.test(str.slice(i + 1, i + 3))) {
       bytes.push(Number.parseInt(str.slice(i + 1, i + 3), 16));
       i += 2;
     } else
-      for (const b of utf8Encode(str[i] === undefined ? "" : str[i] + (isHigh(str, i) ? str[++i] : ""))) bytes.push(b);
+      for (const b of utf8Encode(str[i] === undefined ? "" : (str[i] as string) + (isHigh(str, i) ? str[++i] : "")))
+        bytes.push(b);
   }
   return utf8Decode(new Uint8Array(bytes), false);
 }
-function isHigh(str, i) {
+function isHigh(str: string, i: number): boolean {
   const c = str.charCodeAt(i);
   return c >= 0xd800 && c <= 0xdbff && i + 1 < str.length;
 }
 
-class URLSearchParams {
-  #list = [];
-  constructor(init = "") {
-    if (init instanceof URLSearchParams) this.#list = init.#list.map(([k, v]) => [k, v]);
-    else if (typeof init === "object" && init !== null && typeof init[Symbol.iterator] === "function") {
-      for (const pair of init) {
+export class URLSearchParams implements URLSearchParamsApi {
+  #list: [string, string][] = [];
+  constructor(init: URLSearchParamsInit = "") {
+    if (isSearchParams(init)) this.#list = init.#list.map(([k, v]) => [k, v]);
+    else if (
+      typeof init === "object" &&
+      init !== null &&
+      typeof (init as Iterable<unknown>)[Symbol.iterator] === "function"
+    ) {
+      for (const pair of init as Iterable<Iterable<unknown>>) {
         const p = [...pair];
         if (p.length !== 2) throw new TypeError("Each query pair must be an iterable [name, value] tuple");
         this.#list.push([String(p[0]), String(p[1])]);
       }
     } else if (typeof init === "object" && init !== null) {
-      for (const k of Object.keys(init)) this.#list.push([k, String(init[k])]);
+      const rec = init as Record<string, unknown>;
+      for (const k of Object.keys(rec)) this.#list.push([k, String(rec[k])]);
     } else {
       const s = String(init).replace(/^\?/, "");
       for (const part of s.split("&")) {
@@ -294,33 +333,33 @@ class URLSearchParams {
       }
     }
   }
-  #update() {
+  #update(): void {
     const hook = urlParamsOwner.get(this);
     if (hook) hook(this.toString());
   }
-  get size() {
+  get size(): number {
     return this.#list.length;
   }
-  append(k, v) {
+  append(k: unknown, v: unknown): void {
     this.#list.push([String(k), String(v)]);
     this.#update();
   }
-  delete(k, v) {
+  delete(k: unknown, v?: unknown): void {
     const name = String(k);
     this.#list = this.#list.filter(([a, b]) => a !== name || (v !== undefined && b !== String(v)));
     this.#update();
   }
-  get(k) {
+  get(k: unknown): string | null {
     const e = this.#list.find(([a]) => a === String(k));
     return e ? e[1] : null;
   }
-  getAll(k) {
+  getAll(k: unknown): string[] {
     return this.#list.filter(([a]) => a === String(k)).map(([, b]) => b);
   }
-  has(k, v) {
+  has(k: unknown, v?: unknown): boolean {
     return this.#list.some(([a, b]) => a === String(k) && (v === undefined || b === String(v)));
   }
-  set(k, v) {
+  set(k: unknown, v: unknown): void {
     const name = String(k);
     const i = this.#list.findIndex(([a]) => a === name);
     if (i < 0) this.#list.push([name, String(v)]);
@@ -330,26 +369,26 @@ class URLSearchParams {
     }
     this.#update();
   }
-  sort() {
+  sort(): void {
     this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.#update();
   }
-  forEach(fn, thisArg) {
+  forEach(fn: (value: string, key: string, parent: URLSearchParams) => void, thisArg?: unknown): void {
     for (const [k, v] of this.#list) fn.call(thisArg, v, k, this);
   }
-  *entries() {
+  *entries(): IterableIterator<[string, string]> {
     for (const [k, v] of this.#list) yield [k, v];
   }
-  *keys() {
+  *keys(): IterableIterator<string> {
     for (const [k] of this.#list) yield k;
   }
-  *values() {
+  *values(): IterableIterator<string> {
     for (const [, v] of this.#list) yield v;
   }
-  [Symbol.iterator]() {
+  [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }
-  toString() {
+  toString(): string {
     return this.#list.map(([k, v]) => formEncode(k) + "=" + formEncode(v)).join("&");
   }
 }
