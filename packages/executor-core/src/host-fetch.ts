@@ -4,8 +4,9 @@ import https from "node:https";
 import { isIP } from "node:net";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
+import type { HostFetcher, InvocationState } from "./invocation-state.ts";
 import { isBlockedAddress } from "./ip-policy.ts";
-import type { HostFetcher, InvocationState, SandboxFetchRequest, SandboxFetchResult } from "./sandbox.ts";
+import type { HostFetchRequest, HostFetchResult } from "./sandbox/protocol.ts";
 
 export interface FetchPolicyOptions {
   /**
@@ -31,7 +32,7 @@ class FetchLimit extends Error {}
 export function createHostFetcher(opts: FetchPolicyOptions = {}): HostFetcher {
   const allow = new Set((opts.fetchAllowHosts ?? []).map((h) => h.toLowerCase().replace(/^\[|\](?=:|$)/g, "")));
   const maxRedirects = opts.maxRedirects ?? 10;
-  return async (req: SandboxFetchRequest, st: InvocationState): Promise<SandboxFetchResult> => {
+  return async (req: HostFetchRequest, st: InvocationState): Promise<HostFetchResult> => {
     const ctl = new AbortController();
     const id = Number(req.id);
     st.fetchAborts.set(id, ctl);
@@ -48,12 +49,12 @@ export function createHostFetcher(opts: FetchPolicyOptions = {}): HostFetcher {
 }
 
 async function follow(
-  req: SandboxFetchRequest,
+  req: HostFetchRequest,
   st: InvocationState,
   allow: Set<string>,
   maxRedirects: number,
   cancel: AbortSignal,
-): Promise<SandboxFetchResult> {
+): Promise<HostFetchResult> {
   let url = parseTarget(req.url);
   let method = String(req.method).toUpperCase();
   let body = req.body;

@@ -1,10 +1,11 @@
 import type { Executor, ExecutorStats, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { createHostFetcher, type FetchPolicyOptions } from "./host-fetch.ts";
-import { LogCollector } from "./log-collector.ts";
+import { newInvocationState } from "./invocation-state.ts";
 import { faultOutcome, toOutcome } from "./outcome.ts";
 import { IsolatePool, type PoolOptions } from "./pool.ts";
+import { ModuleError } from "./run-result.ts";
 import { runtimeSource } from "./runtime-bundle.ts";
-import { type InvocationState, ModuleError, scriptFilename } from "./sandbox.ts";
+import { scriptFilename } from "./sandbox.ts";
 import { remapStack } from "./stack-map.ts";
 
 /** Options of an executor that runs isolates (in this process or in its child). */
@@ -63,16 +64,7 @@ export class InProcessExecutor implements Executor {
           { durationMs: elapsed(), name: "TimeoutError" },
         );
       }
-      const st: InvocationState = {
-        budgets: b,
-        logs: new LogCollector(b.maxLogLines, b.maxLogBytes),
-        timers: new Set(),
-        abort: new AbortController(),
-        fetchAborts: new Map(),
-        fetchCount: 0,
-        fetchBytes: 0,
-        fetchLimit: null,
-      };
+      const st = newInvocationState(b);
       let r: Awaited<ReturnType<typeof sb.run>>;
       try {
         r = await sb.run(req, deadline, st);

@@ -1,5 +1,5 @@
 import type { ExecutionReason, ExecutionStatus, InvocationOutcome, LogEntry, SerializedError } from "@picloud/shared";
-import type { RunResult } from "./sandbox.ts";
+import type { RunResult } from "./run-result.ts";
 
 /** An outcome without a response: for faults found before or around a run. */
 export function faultOutcome(

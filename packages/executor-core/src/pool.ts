@@ -1,5 +1,7 @@
 import type { ScriptVersionRef } from "@picloud/shared";
-import { type HostFetcher, Sandbox, type SandboxShell } from "./sandbox.ts";
+import type { HostFetcher } from "./invocation-state.ts";
+import { Sandbox } from "./sandbox.ts";
+import { SandboxShell } from "./sandbox-shell.ts";
 
 /** Unused isolates with the runtime loaded, kept ready so that a cold start only compiles its module. */
 const SPARES = 2;
@@ -93,12 +95,12 @@ export class IsolatePool {
       const list = this.#list(script.id, script.version);
       for (const sb of list) {
         // Same version but other code or heap limit (limits changed): not reusable.
-        if (!sb.busy && !sb.dead && (sb.memoryMb !== memoryMb || sb.code !== script.code)) sb.dispose();
+        if (sb.idle && !sb.matches(script, memoryMb)) sb.dispose();
       }
       this.#prune(script.id, script.version);
-      const idle = list.find((s) => !s.busy && !s.dead);
+      const idle = list.find((s) => s.idle);
       if (idle) {
-        idle.busy = true;
+        idle.reserve();
         return idle;
       }
       // The version is being readied (it was just saved): take that isolate, not a second one.
@@ -113,7 +115,7 @@ export class IsolatePool {
         try {
           this.#makeRoom(1);
           const sb = await this.#create(script, memoryMb);
-          sb.busy = true;
+          sb.reserve();
           this.#list(script.id, script.version).push(sb);
           return sb;
         } finally {
@@ -189,9 +191,7 @@ export class IsolatePool {
     }
     const shell = this.#spares.pop();
     this.#fill();
-    const sb = await Sandbox.create(script, memoryMb, this.#fetcher, shell);
-    sb.syncFastPath = this.#syncFastPath;
-    return sb;
+    return Sandbox.create(script, memoryMb, this.#fetcher, shell, { syncFastPath: this.#syncFastPath });
   }
 
   /** Tops the spares up to SPARES, one at a time, off the caller's path. */
@@ -202,7 +202,7 @@ export class IsolatePool {
       try {
         while (!this.#closed && this.#spares.length < SPARES) {
           const mb = this.#spareMb;
-          const sh = await Sandbox.shell(mb, this.#fetcher);
+          const sh = await SandboxShell.create(mb, this.#fetcher);
           if (this.#closed || mb !== this.#spareMb) sh.dispose();
           else this.#spares.push(sh);
         }
@@ -216,8 +216,7 @@ export class IsolatePool {
 
   /** Returns a sandbox after a run; dead or retired ones are dropped. */
   release(sb: Sandbox): void {
-    sb.busy = false;
-    sb.lastUsed = Date.now();
+    sb.release();
     this.#prune(sb.scriptId, sb.version);
     const key = `${sb.scriptId}\0${sb.version}`;
     this.#waiters.get(key)?.shift()?.();
@@ -245,7 +244,7 @@ export class IsolatePool {
     let count = 0;
     for (const _ of this.#all()) count++;
     if (count + n <= this.#maxIsolates) return;
-    const idle = [...this.#all()].filter((s) => !s.busy && !s.dead).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.#all()].filter((s) => s.idle).sort((a, b) => a.lastUsed - b.lastUsed);
     for (const sb of idle.slice(0, count + n - this.#maxIsolates)) this.#drop(sb);
   }
 
@@ -253,7 +252,7 @@ export class IsolatePool {
     let total = 0;
     for (const sb of this.#all()) total += sb.heapBytes;
     if (total <= this.#maxBytes) return;
-    const idle = [...this.#all()].filter((s) => !s.busy && !s.dead).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.#all()].filter((s) => s.idle).sort((a, b) => a.lastUsed - b.lastUsed);
     for (const sb of idle) {
       if (total <= this.#maxBytes) break;
       total -= sb.heapBytes;
@@ -278,10 +277,7 @@ export class IsolatePool {
     if (!versions) return;
     for (const [v, list] of versions) {
       if (v === keepVersion) continue;
-      for (const sb of list) {
-        if (sb.busy) sb.retire = true;
-        else sb.dispose();
-      }
+      for (const sb of list) sb.retire();
       this.#prune(scriptId, v);
     }
   }
