@@ -117,11 +117,9 @@ export const ExecutionLogSchema = z.object({
   reason: z.string(),
   request: z.object({ method: z.string(), path: z.string(), query: z.string(), ...HttpSummaryShape }),
   response: z.object({ status: z.number().int(), ...HttpSummaryShape }).nullable(),
-  logs: z.array(
-    z.object({ level: z.enum(LOG_LEVELS), message: z.string(), data: z.unknown().optional(), ts: z.number() }),
-  ),
+  logs: z.array(LogEntrySchema),
   logsTruncated: z.boolean(),
-  error: z.object({ name: z.string(), message: z.string(), stack: z.string().nullable() }).nullable(),
+  error: SerializedErrorSchema.nullable(),
   durationMs: z.number(),
   cpuMs: z.number(),
   nodeId: z.string(),

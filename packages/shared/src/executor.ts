@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BudgetsSchema } from "./budgets.ts";
 import { type ExecutionReason, ExecutionStatusSchema, LogEntrySchema, SerializedErrorSchema } from "./execution.ts";
+import { ResolvedScriptSchema } from "./script.ts";
 
 // The executor's contract: what an Executor takes and gives back, in every mode (in this
 // process, in a supervised child, over TCP to a picloud-executor). The schemas validate
@@ -11,12 +12,7 @@ const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expect
 const HeaderPairsSchema = z.array(z.tuple([z.string(), z.string()]));
 
 /** One script version as the executor needs it. `code` is the compiled ES module. */
-export const ScriptVersionRefSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  version: z.number().int(),
-  code: z.string(),
-});
+export const ScriptVersionRefSchema = ResolvedScriptSchema.pick({ id: true, name: true, version: true, code: true });
 export type ScriptVersionRef = z.infer<typeof ScriptVersionRefSchema>;
 
 /** A request as it crosses into the executor: plain data, body as bytes. */
