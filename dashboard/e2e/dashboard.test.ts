@@ -1,6 +1,7 @@
 /**
- * End-to-end: the built dashboard in headless Chromium (Debian's, driven by playwright-core)
- * against the real all-in-one server on loopback with a real PostgreSQL database.
+ * End-to-end: the built dashboard in headless Chromium (Debian's, or the one inside the
+ * `@sparticuz/chromium` npm package; see `testChromium`), driven by playwright-core, against
+ * the real all-in-one server on loopback with a real PostgreSQL database.
  * Saves a screenshot of every page to artifacts/screenshots/.
  */
 import { mkdirSync } from "node:fs";

@@ -1,20 +1,20 @@
 /**
  * What the browser suites share: the real all-in-one server as a child process on a loopback
- * port with a fresh PostgreSQL database, and Debian's headless Chromium driven by
- * playwright-core (never a downloaded browser).
+ * port with a fresh PostgreSQL database, and a headless Chromium driven by playwright-core
+ * (`testChromium`: Debian's, or the one inside the `@sparticuz/chromium` npm package; never
+ * a download from a browser CDN).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, freePort, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, freePort, type TestDatabase, testChromium } from "@picloud/testing";
 import { type Browser, chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, "../..");
 export const buildDir = join(repo, "dashboard", "build");
-export const CHROMIUM = process.env["PICLOUD_E2E_CHROMIUM"] ?? "/usr/bin/chromium";
 
 export interface E2EServer {
   base: string;
@@ -93,14 +93,15 @@ export async function startServer(token: string, env: Record<string, string> = {
   };
 }
 
-/** Debian's Chromium, headless. */
+/** The tests' Chromium (see `testChromium`), headless. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  const chrome = await testChromium();
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chrome.executablePath,
+    env: { ...process.env, ...chrome.env },
     args: [
+      ...chrome.args,
       "--headless",
-      "--no-sandbox",
       "--disable-gpu",
       "--disable-background-networking",
       "--disable-quic",

@@ -1,13 +1,14 @@
 /**
  * The deployment files are kept honest without a Docker engine: the Caddyfiles are
- * validated by the real `caddy`, and each compose service's command, environment, ports and
+ * validated by the real `caddy` (see `testCaddy` for where it comes from), and each compose service's command, environment, ports and
  * health check are checked against the binaries' real env schemas.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { testCaddy } from "@picloud/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { z } from "zod";
 import { PicloudEnvSchema } from "../../picloud/src/env.ts";
@@ -31,8 +32,10 @@ const OPERATOR_ENV: Record<string, string> = {
   PICLOUD_CLUSTER_TOKEN: "operator-cluster-token-0123456789abcdefghijkl",
 };
 
+let caddyBin = "";
+
 function caddy(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync("caddy", args, {
+  const r = spawnSync(caddyBin, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -43,11 +46,15 @@ function caddy(args: string[], env: Record<string, string> = {}) {
     },
     encoding: "utf8",
   });
-  if (r.error) throw new Error(`caddy is needed by this test (apt-get install caddy): ${r.error.message}`);
+  if (r.error) throw r.error;
   return r;
 }
 
 describe("Caddyfiles", () => {
+  beforeAll(async () => {
+    caddyBin = await testCaddy();
+  });
+
   it.each(CADDYFILES)("%s passes `caddy validate`", (file) => {
     const r = caddy(["validate", "--adapter", "caddyfile", "--config", file]);
     expect(r.status, r.stderr).toBe(0);

@@ -4,12 +4,12 @@
  * a unix socket) and Caddy with caddy/Caddyfile.cluster — every one a real process on
  * loopback ports.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
+import { createTestDatabase, eventually, freePort, type TestDatabase, testCaddy } from "@picloud/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -22,7 +22,6 @@ const BIN = {
 const CADDYFILE = join(ROOT, "caddy/Caddyfile.cluster");
 const CLUSTER_TOKEN = "e2e-cluster-token-0123456789abcdefghijklmnop";
 const ADMIN = "e2e-admin-token-0123456789";
-const HAS_CADDY = spawnSync("caddy", ["version"]).status === 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,9 +104,7 @@ async function load(
   return calls;
 }
 
-const describeCluster = HAS_CADDY ? describe : describe.skip;
-
-describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy + PostgreSQL", () => {
+describe("cluster mode: manager + 2 × (orchestrator + executor) + Caddy + PostgreSQL", () => {
   let db: TestDatabase;
   let dir: string;
   const procs: Proc[] = [];
@@ -137,6 +134,7 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
   };
 
   beforeAll(async () => {
+    const caddy = await testCaddy();
     db = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), "picloud-cluster-"));
     ports.manager = await freePort();
@@ -180,7 +178,7 @@ describeCluster("cluster mode: manager + 2 × (orchestrator + executor) + Caddy 
     mkdirSync(caddyHome, { recursive: true });
     caddyUrl = `http://127.0.0.1:${ports.caddy}`;
     procs.push(
-      new Proc("caddy", "caddy", ["run", "--config", CADDYFILE, "--adapter", "caddyfile"], {
+      new Proc("caddy", caddy, ["run", "--config", CADDYFILE, "--adapter", "caddyfile"], {
         HOME: caddyHome,
         XDG_DATA_HOME: caddyHome,
         XDG_CONFIG_HOME: caddyHome,

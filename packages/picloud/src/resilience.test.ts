@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, TcpProxy, TEST_PG_URL } from "@picloud/testing";
+import { createTestDatabase, TcpProxy, testPgUrl } from "@picloud/testing";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { eventually, freePort, startTestServer, TEST_ADMIN_TOKEN } from "./test-server.ts";
 
-const pg = new URL(TEST_PG_URL);
+const pg = new URL(testPgUrl());
 
 async function rowsById(url: string, scriptName: string): Promise<Map<string, number>> {
   const sql = postgres(url, { max: 1 });

@@ -3,14 +3,30 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS_DIR, openDatabase } from "@picloud/manager-core";
 import postgres from "postgres";
-import { TEST_PG_URL, urlFor } from "./postgres.ts";
+import { ensurePostgres } from "./pg-server.ts";
+import { testPgUrl, urlFor } from "./postgres.ts";
 
 /**
- * Vitest global setup: makes sure a template database with the current migrations
- * exists (named by a hash of the migration files, so a schema change makes a new one),
- * and tells the test workers its name. Drops stale test databases of earlier runs.
+ * Vitest global setup of the `postgres` project: finds the tests' PostgreSQL (the one at
+ * `PICLOUD_TEST_PG_URL`, or 127.0.0.1:5432; when none answers, an embedded one started for
+ * this run and stopped by the returned teardown), makes sure a template database with the
+ * current migrations exists (named by a hash of the migration files, so a schema change
+ * makes a new one), and tells the test workers both. Drops stale test databases of
+ * earlier runs.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
+  const server = await ensurePostgres(testPgUrl(), (line) => process.stderr.write(`[picloud] ${line}\n`));
+  try {
+    process.env["PICLOUD_TEST_PG_URL"] = server.url;
+    process.env["PICLOUD_TEST_PG_TEMPLATE"] = await prepareTemplate(server.url);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return () => server.stop();
+}
+
+async function prepareTemplate(url: string): Promise<string> {
   const hash = createHash("sha256");
   for (const f of readdirSync(MIGRATIONS_DIR)
     .filter((f) => f.endsWith(".sql"))
@@ -18,13 +34,13 @@ export default async function setup(): Promise<void> {
     hash.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
   }
   const template = `picloud_tpl_${hash.digest("hex").slice(0, 12)}`;
-  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await admin`select pg_advisory_lock(7066)`;
     const [row] = await admin`select 1 as ok from pg_database where datname = ${template}`;
     if (!row) {
       await admin.unsafe(`create database "${template}"`);
-      const db = await openDatabase({ url: urlFor(template), maxConnections: 2 });
+      const db = await openDatabase({ url: urlFor(template, url), maxConnections: 2 });
       try {
         await db.migrate();
       } finally {
@@ -42,5 +58,5 @@ export default async function setup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  process.env["PICLOUD_TEST_PG_TEMPLATE"] = template;
+  return template;
 }

@@ -1,17 +1,30 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 
-/** Admin URL of the test PostgreSQL (trust auth on loopback by default). */
-export const TEST_PG_URL = process.env["PICLOUD_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/** Where the tests look for PostgreSQL first (trust auth on loopback by default). */
+export const DEFAULT_TEST_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * Admin URL of the tests' PostgreSQL. In test workers the global setup has set
+ * `PICLOUD_TEST_PG_URL` to the server it found or started; read it when needed, not at
+ * import, since the global setup itself imports this module before it knows.
+ */
+export function testPgUrl(): string {
+  return process.env["PICLOUD_TEST_PG_URL"] || DEFAULT_TEST_PG_URL;
+}
 
 /** Name of the migrated template database, set by the global setup. */
 export function templateName(): string {
   const name = process.env["PICLOUD_TEST_PG_TEMPLATE"];
-  if (!name) throw new Error("PICLOUD_TEST_PG_TEMPLATE is not set: run tests through vitest (global setup)");
+  if (!name) {
+    throw new Error(
+      "PICLOUD_TEST_PG_TEMPLATE is not set: this test needs PostgreSQL, so its package belongs in the `postgres` project of vitest.config.ts",
+    );
+  }
   return name;
 }
 
-export function urlFor(database: string, base: string = TEST_PG_URL): string {
+export function urlFor(database: string, base: string = testPgUrl()): string {
   const u = new URL(base);
   u.pathname = `/${database}`;
   return u.toString();
@@ -30,7 +43,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(prefix = "picloud_t"): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(testPgUrl(), { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database "${name}" template "${templateName()}"`);
   } finally {
@@ -40,7 +53,7 @@ export async function createTestDatabase(prefix = "picloud_t"): Promise<TestData
     name,
     url: urlFor(name),
     async drop() {
-      const a = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+      const a = postgres(testPgUrl(), { max: 1, onnotice: () => {} });
       try {
         await a.unsafe(`drop database if exists "${name}" with (force)`);
       } finally {
