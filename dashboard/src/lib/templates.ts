@@ -1,4 +1,4 @@
-/** Starting points for a new script (DESIGN §2: one ES module with a default export). */
+/** Starting points for a new script (docs/scripts.md: one ES module with a default export). */
 
 export type Language = "typescript" | "javascript";
 

@@ -1,8 +1,8 @@
 import { BlockList, isIP } from "node:net";
 
 /**
- * Addresses a script's fetch may not reach (DESIGN §3, SSRF): loopback, private,
- * carrier-grade NAT, link-local (cloud metadata), multicast, reserved and documentation
+ * Addresses a script's fetch may not reach (SSRF, docs/executor.md#fetch-policy): loopback,
+ * private, carrier-grade NAT, link-local (cloud metadata), multicast, reserved and documentation
  * ranges, and their IPv6 forms. IPv4 embedded in IPv6 (mapped, compatible, NAT64, 6to4)
  * is unwrapped and checked as IPv4.
  */

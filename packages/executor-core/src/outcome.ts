@@ -25,7 +25,7 @@ function isAllocationFailure(e: SerializedError): boolean {
   return e.name === "RangeError" && /Array buffer allocation failed/i.test(e.message);
 }
 
-/** Maps a sandbox run to the contract's status and reason (DESIGN §3). */
+/** Maps a sandbox run to the contract's status and reason (docs/executor.md#budgets-and-outcomes). */
 export function toOutcome(
   r: RunResult,
   durationMs: number,

@@ -59,7 +59,7 @@ export interface InvokeTarget {
 export const EXECUTION_ID_HEADER = "x-picloud-execution-id";
 
 /**
- * Event ingress (DESIGN §1): an HTTP request becomes an invocation, passes the gate, runs
+ * Event ingress (docs/design.md#requests-end-to-end-single-process): an HTTP request becomes an invocation, passes the gate, runs
  * on the executor, becomes an ExecutionLog written through the sink, and its outcome
  * becomes the HTTP answer. Every answer carries the execution id.
  */
@@ -333,7 +333,7 @@ function failedOutcome(reason: string): InvocationOutcome {
   };
 }
 
-/** DESIGN §3: success passes the script's answer through; the rest use the error contract. */
+/** Success passes the script's answer through; the rest use the error contract (docs/api.md#errors). */
 export function toResponse(outcome: InvocationOutcome, redactor: Redactor, dropped: DroppedHeader[] = []): Response {
   const r = outcome.response;
   if (outcome.status === "success" && r) {

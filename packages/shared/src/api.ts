@@ -4,7 +4,7 @@ import { ScriptLimitsSchema } from "./budgets.ts";
 import type { ExecutionLog } from "./execution.ts";
 import { ENV_NAME_RE, ScriptNameSchema, VISIBILITIES, type Visibility } from "./script.ts";
 
-/** A page of a list answer (DESIGN §4). */
+/** A page of a list answer (docs/api.md#logs). */
 export interface ListPage<T> {
   items: T[];
   nextCursor: string | null;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * What one invocation may use (DESIGN §3). Defaults come from configuration, a script's
+ * What one invocation may use (docs/scripts.md#budgets). Defaults come from configuration, a script's
  * own limits may lower them, and the admin ceilings cap everything.
  */
 export interface Budgets {

@@ -1,5 +1,5 @@
 /**
- * The error contract (DESIGN §4): every non-2xx answer of the platform itself is
+ * The error contract (docs/api.md#errors): every non-2xx answer of the platform itself is
  * `{"error": code, "message": "…"}`. One base class knows its HTTP status, in the style
  * of Hono's HTTPException and miniflare's typed error codes.
  */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** How an invocation ended (DESIGN §3). */
+/** How an invocation ended (docs/executor.md#budgets-and-outcomes). */
 export const EXECUTION_STATUSES = ["success", "error", "timeout", "budget_exceeded"] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES);

@@ -19,7 +19,7 @@ export interface PgChangeFeedOptions {
 }
 
 /**
- * Script change notices through PostgreSQL `LISTEN/NOTIFY` (DESIGN §6), so that whichever
+ * Script change notices through PostgreSQL `LISTEN/NOTIFY` (docs/cluster.md#how-the-pieces-talk), so that whichever
  * process changes a script, every manager and through it every orchestrator hears of it.
  *
  * - `publish` runs `pg_notify(channel, json)` after the change is committed. Should that

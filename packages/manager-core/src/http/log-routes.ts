@@ -32,7 +32,7 @@ export interface ExecutionLogsReader {
 
 const tags = ["logs"];
 
-/** Paginated logs, one execution, and the live stream (DESIGN §4). Behind the admin guard. */
+/** Paginated logs, one execution, and the live stream (docs/api.md#logs). Behind the admin guard. */
 export function logRoutes(
   scripts: ScriptService,
   logs: ExecutionLogsReader,
@@ -41,7 +41,7 @@ export function logRoutes(
 ): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const LogsQuery = z.object({
-    // Clamped, not rejected: limit=500 gives 200 rows (DESIGN §4).
+    // Clamped, not rejected: limit=500 gives 200 rows (docs/api.md#logs).
     limit: z.coerce
       .number()
       .int()

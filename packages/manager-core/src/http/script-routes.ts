@@ -33,7 +33,7 @@ const body = <T extends z.ZodType>(schema: T) => ({
 });
 const tags = ["scripts"];
 
-/** CRUD, versions, rollback and invoke keys (DESIGN §4). Mounted behind the admin guard. */
+/** CRUD, versions, rollback and invoke keys (docs/api.md#scripts). Mounted behind the admin guard. */
 export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: ScriptStatsFn): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 

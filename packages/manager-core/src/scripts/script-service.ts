@@ -89,7 +89,7 @@ export class ScriptService {
           }
         : undefined;
     // Limits, env and visibility change what a run sees, so they bump the version too:
-    // every update makes a new immutable version (DESIGN §4).
+    // every update makes a new immutable version (docs/design.md#changes-to-the-first-designs-contracts).
     const version = newVersion ?? { source: current.version.source, compiled: current.version.compiled };
     let row: ScriptRow | null;
     try {
