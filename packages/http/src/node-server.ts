@@ -44,7 +44,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
  * Starts a Node HTTP server for the app and resolves once it listens. The server caps open
  * connections (more are closed at accept, before any byte is read) and drops clients that
  * are slow to send their headers or their whole request (408, then closed), so that a few
- * thousand slow clients cannot starve the others (docs/security.md, "Connections"). Bodies
+ * thousand slow clients cannot starve the others (docs/security.md, "Limits"). Bodies
  * are capped per route.
  */
 export function listen(

@@ -124,11 +124,11 @@ describe("code comments cite the repository's docs", () => {
     ...sourceFiles("tools").filter((f) => !f.includes("toolchain") && !f.includes("local")),
   ];
 
-  it("every docs/<page>.md#<section> cited exists", () => {
+  it('every docs/<page>.md, docs/<page>.md#<section> or docs/<page>.md, "<Section>" cited exists', () => {
     const anchors = new Map<string, Set<string>>();
     const broken: string[] = [];
     for (const file of files) {
-      for (const m of read(file).matchAll(/\bdocs\/([a-z0-9-]+\.md)(?:#([a-z0-9-]+))?/g)) {
+      for (const m of read(file).matchAll(/\bdocs\/([a-z0-9-]+\.md)(?:#([a-z0-9-]+)|, "([^"\n]+)")?/g)) {
         const page = `docs/${m[1]}`;
         if (!existsSync(join(ROOT, page))) {
           broken.push(`${file}: ${m[0]}`);
@@ -138,7 +138,8 @@ describe("code comments cite the repository's docs", () => {
           const headings = [...read(page).matchAll(/^#{1,6} (.+)$/gm)].map((h) => anchorOf(h[1] as string));
           anchors.set(page, new Set(headings));
         }
-        if (m[2] && !anchors.get(page)?.has(m[2])) broken.push(`${file}: ${m[0]}`);
+        const section = m[2] ?? (m[3] ? anchorOf(m[3]) : undefined);
+        if (section && !anchors.get(page)?.has(section)) broken.push(`${file}: ${m[0]}`);
       }
     }
     expect(files.length).toBeGreaterThan(50);

@@ -107,7 +107,7 @@ function redactish(name: string, value: string): string {
 
 /**
  * Connection limits of every binary's HTTP server (`@picloud/http/node`), the same four
- * variables everywhere (docs/security.md, "Connections"). Unset: see `serverLimitsFromEnv`.
+ * variables everywhere (docs/security.md, "Limits"). Unset: see `serverLimitsFromEnv`.
  */
 export function serverLimitsEnvShape() {
   return {
