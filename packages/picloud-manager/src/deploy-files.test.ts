@@ -4,11 +4,12 @@
  * health check are checked against the binaries' real env schemas.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testCaddy } from "@picloud/testing";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { z } from "zod";
 import { PicloudEnvSchema } from "../../picloud/src/env.ts";
@@ -33,15 +34,17 @@ const OPERATOR_ENV: Record<string, string> = {
 };
 
 let caddyBin = "";
+/** Caddy's HOME for this run: a Caddyfile with a host name provisions a local CA there. */
+let caddyHome = "";
 
 function caddy(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(caddyBin, args, {
     cwd: ROOT,
     env: {
       ...process.env,
-      HOME: "/tmp",
-      XDG_DATA_HOME: "/tmp/picloud-caddy-test",
-      XDG_CONFIG_HOME: "/tmp/picloud-caddy-test",
+      HOME: caddyHome,
+      XDG_DATA_HOME: caddyHome,
+      XDG_CONFIG_HOME: caddyHome,
       ...env,
     },
     encoding: "utf8",
@@ -53,7 +56,9 @@ function caddy(args: string[], env: Record<string, string> = {}) {
 describe("Caddyfiles", () => {
   beforeAll(async () => {
     caddyBin = await testCaddy();
+    caddyHome = mkdtempSync(join(tmpdir(), "picloud-caddy-test-"));
   });
+  afterAll(() => rmSync(caddyHome, { recursive: true, force: true }));
 
   it.each(CADDYFILES)("%s passes `caddy validate`", (file) => {
     const r = caddy(["validate", "--adapter", "caddyfile", "--config", file]);
