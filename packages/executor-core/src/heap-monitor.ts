@@ -1,9 +1,9 @@
 import type ivm from "isolated-vm";
 
 /**
- * Reads an isolate's heap after its runs (docs/executor.md, "Heap"). The read is a
- * synchronous call that waits for the isolate's lock (~12 µs), so not after every run of a
- * hot isolate: always after its first run, after every run once it uses over half its
+ * Reads an isolate's heap after its runs (docs/executor.md, "Budgets and outcomes": Heap).
+ * The read is a synchronous call that waits for the isolate's lock (~12 µs), so not after
+ * every run of a hot isolate: always after its first run, after every run once it uses over half its
  * limit, and otherwise every 8th run or 250 ms (a heap never jumps past its limit unseen:
  * that is isolated-vm's memoryLimit kill).
  */

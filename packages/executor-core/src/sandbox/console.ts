@@ -1,7 +1,7 @@
 /**
  * console.* and log.*: lines go to the host's log collector, capped per invocation. The
  * isolate stops calling the host once its own count is over the caps, so log spam costs
- * only the script's CPU (docs/executor.md, "Logs").
+ * only the script's CPU (docs/executor.md, "Budgets and outcomes": Logs).
  */
 import { describe, safeJSON, safeString } from "./describe.ts";
 import { hostLog } from "./host.ts";
