@@ -47,10 +47,12 @@ async function prepareTemplate(url: string): Promise<string> {
         await db.close();
       }
     }
-    // Leftovers of interrupted runs older than an hour.
+    // Leftovers of interrupted runs older than an hour: per-file databases only. (A LIKE
+    // pattern here once matched the templates too, `_` being a wildcard, and dropped the
+    // template a parallel run was cloning from.)
     const stale = await admin<{ datname: string }[]>`
       select datname from pg_database
-      where datname like 'picloud\_t\_%' and (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'`.catch(
+      where datname ~ '^picloud_t_([a-z]+_)?[0-9a-f]{12}$' and (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'`.catch(
       () => [],
     );
     for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
