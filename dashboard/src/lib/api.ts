@@ -13,10 +13,14 @@ import type {
   InvokeKeyView,
   ListPage,
   ScriptDetail,
+  ScriptListItem,
   ScriptVersionView,
-  ScriptView,
+  SessionInfo,
   UpdateScriptInput,
 } from "@picloud/shared";
+import { CSRF_HEADER } from "@picloud/shared/credentials";
+
+export type { ScriptListItem };
 
 export class ApiError extends Error {
   override readonly name = "ApiError";
@@ -32,14 +36,6 @@ export class ApiError extends Error {
     this.details = details;
   }
 }
-
-export interface ScriptStats {
-  lastRun: { status: ExecutionStatus; createdAt: string } | null;
-  runs24h: number;
-  errors24h: number;
-}
-
-export type ScriptListItem = ScriptView & { stats: ScriptStats };
 
 export interface LogsQuery {
   limit?: number;
@@ -95,7 +91,7 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
     const s = q.toString();
     if (s) url += `?${s}`;
   }
-  const headers: Record<string, string> = { accept: "application/json", "x-picloud-csrf": "1" };
+  const headers: Record<string, string> = { accept: "application/json", [CSRF_HEADER]: "1" };
   const init: RequestInit = { method, headers, credentials: "same-origin", signal: opts.signal ?? null };
   if (opts.body !== undefined) {
     headers["content-type"] = "application/json";
@@ -124,8 +120,8 @@ export const api = {
   // Session: null when signed out; else where scripts are served (null: this origin).
   async session(): Promise<{ executeOrigin: string | null } | null> {
     try {
-      const s = await request<{ executeOrigin?: string | null }>("GET", "/api/auth/session", { quiet401: true });
-      return { executeOrigin: s.executeOrigin ?? null };
+      const s = await request<SessionInfo>("GET", "/api/auth/session", { quiet401: true });
+      return { executeOrigin: s.executeOrigin };
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return null;
       throw e;
@@ -207,7 +203,7 @@ export async function invoke(r: InvokeRequest, signal?: AbortSignal): Promise<In
   const headers = new Headers();
   for (const [k, v] of r.headers) if (k.trim()) headers.append(k.trim(), v);
   headers.set("x-picloud-trigger", "test");
-  headers.set("x-picloud-csrf", "1");
+  headers.set(CSRF_HEADER, "1");
   const init: RequestInit = { method: r.method, headers, credentials: "same-origin", signal: signal ?? null };
   if (r.body !== null && r.method !== "GET" && r.method !== "HEAD") init.body = r.body;
   const started = performance.now();

@@ -1,15 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { PiCloudError } from "@picloud/shared";
+import { bearerToken, type Health, type NotReady, PiCloudError, type Ready, type SystemInfo } from "@picloud/shared";
 import { type Context, Hono } from "hono";
 import type { Metrics } from "./metrics.ts";
 import type { AppEnv } from "./request-context.ts";
 
-export interface SystemInfo {
-  service: string;
-  version: string;
-  mode: "single" | "cluster";
-  nodeId: string;
-}
+export type { SystemInfo };
 
 export interface SystemRoutesOptions {
   info: SystemInfo;
@@ -28,13 +23,13 @@ export interface SystemRoutesOptions {
 
 /** Checks `Authorization: Bearer <secret>` against a list of secrets in constant time. */
 export function bearerIsOneOf(c: Context, secrets: (string | undefined | null)[]): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "");
+  const token = bearerToken(c.req.header("authorization"));
   const presented = createHash("sha256")
-    .update(m?.[1]?.trim() ?? "")
+    .update(token ?? "")
     .digest();
   let ok = false;
   for (const s of secrets) {
-    if (!s || !m) continue;
+    if (!s || token === null) continue;
     if (timingSafeEqual(presented, createHash("sha256").update(s).digest())) ok = true;
   }
   return ok;
@@ -44,10 +39,12 @@ export function bearerIsOneOf(c: Context, secrets: (string | undefined | null)[]
 export function systemRoutes(opts: SystemRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const started = Date.now();
-  app.get("/health", (c) => c.json({ status: "ok", uptimeS: Math.round((Date.now() - started) / 1000) }));
+  app.get("/health", (c) =>
+    c.json({ status: "ok", uptimeS: Math.round((Date.now() - started) / 1000) } satisfies Health),
+  );
   app.get("/ready", async (c) => {
     if (opts.draining()) {
-      return c.json({ error: "service_unavailable", message: "shutting down", checks: {} }, 503);
+      return c.json({ error: "service_unavailable", message: "shutting down", checks: {} } satisfies NotReady, 503);
     }
     const entries = await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
@@ -55,9 +52,10 @@ export function systemRoutes(opts: SystemRoutesOptions): Hono<AppEnv> {
     const checks = Object.fromEntries(entries);
     const failed = entries.filter(([, ok]) => !ok).map(([name]) => name);
     if (failed.length) {
-      return c.json({ error: "service_unavailable", message: `not ready: ${failed.join(", ")}`, checks }, 503);
+      const answer: NotReady = { error: "service_unavailable", message: `not ready: ${failed.join(", ")}`, checks };
+      return c.json(answer, 503);
     }
-    return c.json({ status: "ready", checks });
+    return c.json({ status: "ready", checks } satisfies Ready);
   });
   app.get("/info", (c) => c.json(opts.info));
   if (opts.metrics) {

@@ -10,6 +10,7 @@ export * from "./events/execution-feed.ts";
 export * from "./http/admin-guard.ts";
 export * from "./http/log-routes.ts";
 export * from "./http/manager-api.ts";
+export { ErrorDoc, errorAnswers, jsonAnswer } from "./http/schemas.ts";
 export * from "./logs/execution-logs-repository.ts";
 export * from "./logs/retention.ts";
 export * from "./logs/uuid-bounds.ts";

@@ -1,13 +1,10 @@
 import { type AppEnv, ExecuteOrigin, safeDecode } from "@picloud/http";
-import { PiCloudError } from "@picloud/shared";
+import { CSRF_HEADER, PiCloudError } from "@picloud/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Orchestrator } from "./orchestrator.ts";
 
 const PREFIX = "/api/execute/";
-
-/** The header the dashboard sends with its calls: a navigation or a cross-site form cannot. */
-export const CSRF_HEADER = "x-picloud-csrf";
 
 export interface ExecuteRoutesOptions {
   /** The operator's separate script origin, if any (`PICLOUD_EXECUTE_ORIGIN`). */

@@ -1,6 +1,7 @@
 import type { Logger, Metrics } from "@picloud/http";
 import {
   type Budgets,
+  bearerToken,
   type ExecutionLog,
   type ExecutionLogSink,
   type Executor,
@@ -193,8 +194,7 @@ export class Orchestrator {
   }
 
   async #checkKey(script: ResolvedScript, url: URL, headers: Headers): Promise<void> {
-    const auth = headers.get("authorization");
-    const fromHeader = auth && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, "").trim() : null;
+    const fromHeader = bearerToken(headers.get("authorization"));
     const key = fromHeader ?? url.searchParams.get("key");
     if (!key || !(await this.#o.verifyInvokeKey(script.id, key))) {
       throw new PiCloudError("unauthorized", "this script is private: send an invoke key as Bearer or ?key=", {

@@ -25,7 +25,7 @@ import {
   ScriptCache,
   SseChangeFeed,
 } from "@picloud/orchestrator-core";
-import { budgetsFromEnv, serverLimitsFromEnv, sessionCookieName } from "@picloud/shared";
+import { bearerToken, budgetsFromEnv, isInvokeKey, serverLimitsFromEnv, sessionCookieName } from "@picloud/shared";
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { loadOrchestratorEnv, type OrchestratorEnv } from "./env.ts";
@@ -203,9 +203,9 @@ export function buildOrchestratorApp(s: OrchestratorServices, o: { draining: () 
  * database): it asks the manager over the cluster protocol.
  */
 function adminCredentials(c: Context): { token: string | null; session: string | null } {
-  const raw = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? null;
-  // Invoke keys (`pc_key_…`) are never the admin token: no need to ask the manager.
-  const token = raw && !raw.startsWith("pc_key_") ? raw : null;
+  const raw = bearerToken(c.req.header("authorization"));
+  // Invoke keys are never the admin token: no need to ask the manager.
+  const token = raw && !isInvokeKey(raw) ? raw : null;
   // The manager decides whether it is a live session; either name may carry it here.
   const session = getCookie(c, sessionCookieName(true)) ?? getCookie(c, sessionCookieName(false)) ?? null;
   return { token, session };

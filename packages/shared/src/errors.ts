@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The error contract (docs/api.md#errors): every non-2xx answer of the platform itself is
  * `{"error": code, "message": "…"}`. One base class knows its HTTP status, in the style
@@ -25,14 +27,15 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
 /** The JSON body of every platform error answer. */
-export interface ErrorBody {
-  error: ErrorCode;
-  message: string;
+export const ErrorBodySchema = z.object({
+  error: z.enum(ERROR_CODES),
+  message: z.string(),
   /** Present on 500s so that an operator can find the log line. */
-  requestId?: string;
+  requestId: z.string().optional(),
   /** Extra machine-readable facts (e.g. `line`/`column` of a syntax error). */
-  details?: Record<string, unknown>;
-}
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** Codes caused by the caller or the script (user errors); the rest are system faults. */
 const USER_CODES: ReadonlySet<ErrorCode> = new Set([

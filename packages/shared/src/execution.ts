@@ -53,78 +53,56 @@ export const SerializedErrorSchema = z.object({
 export type SerializedError = z.infer<typeof SerializedErrorSchema>;
 
 /** A request or response as stored: headers redacted, body truncated. */
-export interface HttpSummary {
-  headers: Record<string, string>;
-  /** UTF-8 text of the body (binary bodies as base64, see `bodyEncoding`), truncated. */
-  body: string | null;
-  bodyEncoding: "utf8" | "base64";
-  bodySize: number;
-  bodyTruncated: boolean;
-}
-
-export interface RequestSummary extends HttpSummary {
-  method: string;
-  path: string;
-  query: string;
-}
-
-export interface ResponseSummary extends HttpSummary {
-  status: number;
-}
-
-/** The record of one invocation, as written through the sink and read by the logs API. */
-export interface ExecutionLog {
-  /** UUIDv7: ordered by time. */
-  id: string;
-  scriptId: string;
-  scriptName: string;
-  version: number;
-  trigger: Trigger;
-  status: ExecutionStatus;
-  reason: ExecutionReason;
-  request: RequestSummary;
-  response: ResponseSummary | null;
-  logs: LogEntry[];
-  logsTruncated: boolean;
-  error: SerializedError | null;
-  durationMs: number;
-  cpuMs: number;
-  nodeId: string;
-  /** ISO-8601. */
-  createdAt: string;
-}
-
 const HttpSummaryShape = {
   headers: z.record(z.string(), z.string()),
+  /** UTF-8 text of the body (binary bodies as base64, see `bodyEncoding`), truncated; null when there was none. */
   body: z.string().nullable(),
   bodyEncoding: z.enum(["utf8", "base64"]),
   bodySize: z.number(),
   bodyTruncated: z.boolean(),
 };
+export type HttpSummary = z.infer<z.ZodObject<typeof HttpSummaryShape>>;
+
+export const RequestSummarySchema = z.object({
+  method: z.string(),
+  path: z.string(),
+  query: z.string(),
+  ...HttpSummaryShape,
+});
+export type RequestSummary = z.infer<typeof RequestSummarySchema>;
+
+export const ResponseSummarySchema = z.object({ status: z.number().int(), ...HttpSummaryShape });
+export type ResponseSummary = z.infer<typeof ResponseSummarySchema>;
 
 /**
- * An `ExecutionLog` as it crosses a process boundary (the cluster protocol's log batches).
- * Ids are checked as PostgreSQL reads a uuid (any version), so a row this schema accepts is
- * one the store can hold; the `satisfies` keeps it in step with the interface above.
+ * The record of one invocation, as written through the sink, carried by the cluster
+ * protocol's log batches and read by the logs API. Ids are checked as PostgreSQL reads a
+ * uuid (any version), so a row this schema accepts is one the store can hold. Objects are
+ * not strict: a newer orchestrator's extra field does not make a row unstorable.
  */
 export const ExecutionLogSchema = z.object({
+  /** UUIDv7: ordered by time. */
   id: z.guid(),
   scriptId: z.guid(),
   scriptName: z.string(),
   version: z.number().int(),
+  /** How it started (`TRIGGERS`; kept open). */
   trigger: z.string(),
   status: ExecutionStatusSchema,
+  /** Why, precisely (`EXECUTION_REASONS`; kept open). */
   reason: z.string(),
-  request: z.object({ method: z.string(), path: z.string(), query: z.string(), ...HttpSummaryShape }),
-  response: z.object({ status: z.number().int(), ...HttpSummaryShape }).nullable(),
+  request: RequestSummarySchema,
+  response: ResponseSummarySchema.nullable(),
   logs: z.array(LogEntrySchema),
   logsTruncated: z.boolean(),
   error: SerializedErrorSchema.nullable(),
   durationMs: z.number(),
   cpuMs: z.number(),
   nodeId: z.string(),
+  /** ISO-8601. */
   createdAt: z.string(),
-}) satisfies z.ZodType<ExecutionLog>;
+});
+export type ExecutionLog = z.infer<typeof ExecutionLogSchema>;
 
 /**
  * Why a store can never take a row: `invalid` (not an execution log: fails

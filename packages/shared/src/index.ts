@@ -1,6 +1,7 @@
-export * from "./api.ts";
+export * from "./api/index.ts";
 export * from "./budgets.ts";
 export * from "./cluster.ts";
+export * from "./credentials.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./execution.ts";
@@ -10,4 +11,3 @@ export * from "./ids.ts";
 export * from "./json.ts";
 export * from "./logger.ts";
 export * from "./script.ts";
-export * from "./session.ts";

@@ -1,4 +1,4 @@
-import { PiCloudError } from "@picloud/shared";
+import { CREDENTIAL_PREFIXES, isSessionId, PiCloudError } from "@picloud/shared";
 import { and, eq, gt, lt } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { sessions, settings } from "../db/schema.ts";
@@ -34,7 +34,7 @@ export class AdminAuth {
       auth.#hash = row.value;
       return { auth, generated: null };
     }
-    const token = newSecret("pc_admin_");
+    const token = newSecret(CREDENTIAL_PREFIXES.admin);
     const hash = sha256(token);
     // Two processes starting at once: the first insert wins, the other reads it back.
     await db.insert(settings).values({ key: ADMIN_HASH_KEY, value: hash }).onConflictDoNothing();
@@ -50,7 +50,7 @@ export class AdminAuth {
   /** Exchanges the admin token for a session id (the cookie value). */
   async createSession(token: string): Promise<{ id: string; expiresAt: Date }> {
     if (!this.verifyToken(token)) throw new PiCloudError("unauthorized", "invalid admin token");
-    const id = newSecret("pc_sess_");
+    const id = newSecret(CREDENTIAL_PREFIXES.session);
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     await this.#db.insert(sessions).values({ idHash: sha256(id), expiresAt });
     // Opportunistic cleanup keeps the table small without a job.
@@ -59,7 +59,7 @@ export class AdminAuth {
   }
 
   async verifySession(id: string): Promise<boolean> {
-    if (!id.startsWith("pc_sess_")) return false;
+    if (!isSessionId(id)) return false;
     const [row] = await this.#db
       .select({ idHash: sessions.idHash })
       .from(sessions)

@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { AppEnv } from "@picloud/http";
+import { type AppEnv, bearerIsOneOf } from "@picloud/http";
 import {
   CHANGE_EVENTS,
   type ChangeFeed,
@@ -161,16 +160,10 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono<AppEnv> & { state: Clu
   return app;
 }
 
-/** `Authorization: Bearer <cluster token>`, compared in constant time (SHA-256 digests of equal length). */
+/** `Authorization: Bearer <cluster token>`, compared in constant time (`bearerIsOneOf`). */
 export function requireClusterToken(token: string): MiddlewareHandler<AppEnv> {
-  const expected = createHash("sha256").update(token).digest();
   return async (c, next) => {
-    const h = c.req.header("authorization") ?? "";
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    const presented = createHash("sha256")
-      .update(m?.[1]?.trim() ?? "")
-      .digest();
-    if (!m || !timingSafeEqual(presented, expected)) {
+    if (!bearerIsOneOf(c, [token])) {
       throw new PiCloudError("unauthorized", "cluster token required", {
         headers: { "WWW-Authenticate": 'Bearer realm="picloud-cluster"' },
       });

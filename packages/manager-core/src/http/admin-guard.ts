@@ -1,12 +1,16 @@
 import { type AppEnv, clientAddress } from "@picloud/http";
-import { isHttpsRequest, PiCloudError, SESSION_COOKIE, sessionCookieName } from "@picloud/shared";
+import {
+  bearerToken,
+  CSRF_HEADER,
+  isHttpsRequest,
+  isInvokeKey,
+  PiCloudError,
+  sessionCookieName,
+} from "@picloud/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import type { AuthThrottle } from "../auth/auth-throttle.ts";
-
-export { SESSION_COOKIE };
-export const CSRF_HEADER = "x-picloud-csrf";
 
 /** How the session cookie and the caller's address are read (from configuration). */
 export interface SessionOptions {
@@ -28,10 +32,7 @@ export function sessionCookie(c: Context, o: SessionOptions = {}): string {
 
 /** The bearer token of a request, if any. */
 export function bearer(c: Context): string | null {
-  const h = c.req.header("authorization");
-  if (!h) return null;
-  const m = /^Bearer\s+(.+)$/i.exec(h);
-  return m?.[1]?.trim() ?? null;
+  return bearerToken(c.req.header("authorization"));
 }
 
 /** How a request proved it is the admin, or null. */
@@ -63,7 +64,7 @@ export function requireAdmin(
     if (presented && o.throttle) await o.throttle.check(address);
     const how = await adminIdentity(c, auth, o);
     if (!how) {
-      if (presented && !presented.startsWith("pc_key_")) await o.throttle?.fail(address);
+      if (presented && !isInvokeKey(presented)) await o.throttle?.fail(address);
       throw new PiCloudError("unauthorized", "admin token required: send Authorization: Bearer <token>", {
         headers: { "WWW-Authenticate": 'Bearer realm="picloud"' },
       });

@@ -1,13 +1,10 @@
 import { type AppEnv, clientAddress } from "@picloud/http";
-import { PiCloudError } from "@picloud/shared";
+import { LoginSchema, PiCloudError, type SessionInfo } from "@picloud/shared";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { z } from "zod";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import type { AuthThrottle } from "../auth/auth-throttle.ts";
 import { adminIdentity, isHttps, type SessionOptions, sessionCookie } from "./admin-guard.ts";
-
-const LoginSchema = z.object({ token: z.string().min(1).max(512) });
 
 /**
  * Dashboard sign-in: the admin token is exchanged once for an HttpOnly, SameSite=Strict
@@ -50,7 +47,8 @@ export function authRoutes(
     const how = await adminIdentity(c, auth, opts);
     if (!how) throw new PiCloudError("unauthorized", "not signed in");
     // The dashboard shows script endpoints on the separate script origin when there is one.
-    return c.json({ authenticated: true, via: how, executeOrigin: opts.executeOrigin ?? null });
+    const info: SessionInfo = { authenticated: true, via: how, executeOrigin: opts.executeOrigin ?? null };
+    return c.json(info);
   });
   return app;
 }

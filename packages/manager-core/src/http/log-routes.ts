@@ -1,25 +1,19 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@picloud/http";
 import {
-  EXECUTION_STATUSES,
   type ExecutionLog,
   type ExecutionLogSummary,
   type ExecutionStatus,
   type ListPage,
+  LOG_STREAM_EVENTS,
+  LogsQuerySchema,
+  listPageOf,
   PiCloudError,
 } from "@picloud/shared";
 import { streamSSE } from "hono/streaming";
 import type { ExecutionFeed } from "../events/execution-feed.ts";
 import type { ScriptService } from "../scripts/script-service.ts";
-import {
-  ErrorSchema,
-  ExecutionLogSchema,
-  ExecutionSummarySchema,
-  errorResponses,
-  IdParam,
-  json,
-  listOf,
-} from "./schemas.ts";
+import { ADMIN_ERRORS, ExecutionLogDoc, ExecutionLogSummaryDoc, errorAnswers, IdParam, jsonAnswer } from "./schemas.ts";
 
 /** What the logs routes need of the execution-logs repository. */
 export interface ExecutionLogsReader {
@@ -40,21 +34,6 @@ export function logRoutes(
   opts: { heartbeatMs?: number; shutdown?: AbortSignal } = {},
 ): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  const LogsQuery = z.object({
-    // Clamped, not rejected: limit=500 gives 200 rows (docs/api.md#logs).
-    limit: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(50)
-      .transform((n) => Math.min(n, 200)),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
-    status: z.enum(EXECUTION_STATUSES).optional(),
-    since: z.coerce.date().optional(),
-    until: z.coerce.date().optional(),
-    cursor: z.string().max(200).optional(),
-  });
-
   const scriptOf = async (idOrName: string) => {
     const s = await scripts.repo.find(idOrName);
     if (!s) throw new PiCloudError("not_found", `no script ${JSON.stringify(idOrName)}`);
@@ -66,8 +45,11 @@ export function logRoutes(
       method: "get",
       path: "/api/scripts/{id}/logs",
       tags,
-      request: { params: IdParam, query: LogsQuery },
-      responses: { 200: json(listOf(ExecutionSummarySchema), "executions, newest first"), ...errorResponses },
+      request: { params: IdParam, query: LogsQuerySchema },
+      responses: {
+        200: jsonAnswer(listPageOf(ExecutionLogSummaryDoc), "executions, newest first"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
+      },
     }),
     async (c) => {
       const s = await scriptOf(c.req.valid("param").id);
@@ -90,7 +72,7 @@ export function logRoutes(
           }
           throw err;
         });
-      return c.json(page as never, 200);
+      return c.json(page, 200);
     },
   );
 
@@ -108,15 +90,15 @@ export function logRoutes(
         }),
       },
       responses: {
-        200: json(ExecutionLogSchema, "the whole record"),
-        404: json(ErrorSchema, "no such execution"),
+        200: jsonAnswer(ExecutionLogDoc, "the whole record"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
       },
     }),
     async (c) => {
       const id = c.req.valid("param").executionId;
       const log = await logs.get(id);
       if (!log) throw new PiCloudError("not_found", `no execution ${id}`);
-      return c.json(log as never, 200);
+      return c.json(log, 200);
     },
   );
 
@@ -138,13 +120,13 @@ export function logRoutes(
       // A drain ends open streams (the dashboard reconnects) instead of waiting for its deadline.
       const onShutdown = () => wake?.();
       opts.shutdown?.addEventListener("abort", onShutdown, { once: true });
-      await stream.writeSSE({ event: "ready", data: JSON.stringify({ scriptId: s.id }) });
+      await stream.writeSSE({ event: LOG_STREAM_EVENTS.ready, data: JSON.stringify({ scriptId: s.id }) });
       const heartbeatMs = opts.heartbeatMs ?? 15_000;
       try {
         while (!stream.aborted && !stream.closed && !opts.shutdown?.aborted) {
           const next = queue.shift();
           if (next) {
-            await stream.writeSSE({ event: "execution", id: next.id, data: JSON.stringify(next) });
+            await stream.writeSSE({ event: LOG_STREAM_EVENTS.execution, id: next.id, data: JSON.stringify(next) });
             continue;
           }
           await new Promise<void>((resolve) => {

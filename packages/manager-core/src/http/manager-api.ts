@@ -10,6 +10,7 @@ import type { InvokeKeys } from "../scripts/invoke-keys.ts";
 import type { ScriptService } from "../scripts/script-service.ts";
 import { requireAdmin } from "./admin-guard.ts";
 import { authRoutes } from "./auth-routes.ts";
+import { registerPlatformPaths } from "./document.ts";
 import { type ExecutionLogsReader, logRoutes } from "./log-routes.ts";
 import { type ScriptStatsFn, scriptRoutes } from "./script-routes.ts";
 
@@ -82,7 +83,7 @@ export interface MountManagerApiOptions extends Omit<ManagerApiDeps, "stats" | "
   title: string;
   version: string;
   description?: string;
-  /** Adds paths that are not zod-openapi routes (system, invocation) to the document. */
+  /** Adds paths served by other parts of the binary (invocation) to the document. */
   extendDocument?: (api: OpenAPIHono<AppEnv>) => void;
 }
 
@@ -97,6 +98,7 @@ export function mountManagerApi(app: Hono<AppEnv>, o: MountManagerApiOptions): O
     ...deps,
     stats: (ids) => o.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
   });
+  registerPlatformPaths(api);
   extendDocument?.(api);
   app.get("/openapi.json", (c) =>
     c.json(

@@ -1,54 +1,50 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@picloud/http";
 import {
+  CreateInvokeKeySchema,
   CreateScriptSchema,
-  MAX_VERSION,
+  listPageOf,
   PiCloudError,
   RollbackSchema,
-  text,
+  ScriptListQuerySchema,
+  type ScriptStats,
   UpdateScriptSchema,
+  VersionParamSchema,
 } from "@picloud/shared";
 import type { InvokeKeys } from "../scripts/invoke-keys.ts";
 import type { ScriptService } from "../scripts/script-service.ts";
 import {
-  errorResponses,
+  ADMIN_ERRORS,
+  errorAnswers,
   IdParam,
-  InvokeKeySchema,
-  json,
-  listOf,
-  ScriptDetailSchema,
-  ScriptListItemSchema,
-  VersionSchema,
+  InvokeKeyDoc,
+  jsonAnswer,
+  jsonBody,
+  ScriptDetailDoc,
+  ScriptListItemDoc,
+  ScriptVersionDoc,
+  WRITE_ERRORS,
 } from "./schemas.ts";
 
 /** Per-script activity for the list page; provided by the logs repository. */
-export type ScriptStatsFn = (
-  ids: string[],
-) => Promise<
-  Map<string, { lastRun: { status: string; createdAt: string } | null; runs24h: number; errors24h: number }>
->;
+export type ScriptStatsFn = (ids: string[]) => Promise<Map<string, ScriptStats>>;
 
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 const tags = ["scripts"];
 
 /** CRUD, versions, rollback and invoke keys (docs/api.md#scripts). Mounted behind the admin guard. */
 export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: ScriptStatsFn): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
-  const ListQuery = z.object({
-    search: z.string().max(100).optional(),
-    limit: z.coerce.number().int().min(0).max(200).default(50),
-    cursor: z.string().max(200).optional(),
-  });
   app.openapi(
     createRoute({
       method: "get",
       path: "/api/scripts",
       tags,
-      request: { query: ListQuery },
-      responses: { 200: json(listOf(ScriptListItemSchema), "scripts by name") },
+      request: { query: ScriptListQuerySchema },
+      responses: {
+        200: jsonAnswer(listPageOf(ScriptListItemDoc), "scripts by name"),
+        ...errorAnswers(...ADMIN_ERRORS),
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -62,7 +58,7 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
         ...s,
         stats: byId.get(s.id) ?? { lastRun: null, runs24h: 0, errors24h: 0 },
       }));
-      return c.json({ ...page, items } as z.infer<ReturnType<typeof listOf<typeof ScriptListItemSchema>>>, 200);
+      return c.json({ ...page, items }, 200);
     },
   );
 
@@ -71,12 +67,8 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "post",
       path: "/api/scripts",
       tags,
-      request: body(CreateScriptSchema),
-      responses: {
-        201: json(ScriptDetailSchema, "created"),
-        ...errorResponses,
-        409: json(ScriptDetailSchema, "name taken"),
-      },
+      request: jsonBody(CreateScriptSchema),
+      responses: { 201: jsonAnswer(ScriptDetailDoc, "created"), ...errorAnswers(...WRITE_ERRORS, "conflict") },
     }),
     async (c) => c.json(await scripts.create(c.req.valid("json")), 201),
   );
@@ -87,7 +79,10 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       path: "/api/scripts/{id}",
       tags,
       request: { params: IdParam },
-      responses: { 200: json(ScriptDetailSchema, "the script with its current source"), ...errorResponses },
+      responses: {
+        200: jsonAnswer(ScriptDetailDoc, "the script with its current source"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
+      },
     }),
     async (c) => c.json(await scripts.get(c.req.valid("param").id), 200),
   );
@@ -97,8 +92,11 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "put",
       path: "/api/scripts/{id}",
       tags,
-      request: { params: IdParam, ...body(UpdateScriptSchema) },
-      responses: { 200: json(ScriptDetailSchema, "updated (a new version)"), ...errorResponses },
+      request: { params: IdParam, ...jsonBody(UpdateScriptSchema) },
+      responses: {
+        200: jsonAnswer(ScriptDetailDoc, "updated (a new version)"),
+        ...errorAnswers(...WRITE_ERRORS, "not_found", "conflict"),
+      },
     }),
     async (c) => c.json(await scripts.update(c.req.valid("param").id, c.req.valid("json")), 200),
   );
@@ -109,7 +107,7 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       path: "/api/scripts/{id}",
       tags,
       request: { params: IdParam },
-      responses: { 204: { description: "deleted" }, ...errorResponses },
+      responses: { 204: { description: "deleted" }, ...errorAnswers(...WRITE_ERRORS, "not_found") },
     }),
     async (c) => {
       await scripts.delete(c.req.valid("param").id);
@@ -123,7 +121,10 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       path: "/api/scripts/{id}/versions",
       tags,
       request: { params: IdParam },
-      responses: { 200: json(listOf(VersionSchema), "versions, newest first"), ...errorResponses },
+      responses: {
+        200: jsonAnswer(listPageOf(ScriptVersionDoc), "versions, newest first"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
+      },
     }),
     async (c) => c.json({ items: await scripts.versions(c.req.valid("param").id), nextCursor: null }, 200),
   );
@@ -133,8 +134,11 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "get",
       path: "/api/scripts/{id}/versions/{version}",
       tags,
-      request: { params: IdParam.extend({ version: z.coerce.number().int().positive().max(MAX_VERSION) }) },
-      responses: { 200: json(VersionSchema, "one version with its source"), ...errorResponses },
+      request: { params: IdParam.extend({ version: VersionParamSchema }) },
+      responses: {
+        200: jsonAnswer(ScriptVersionDoc, "one version with its source"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
+      },
     }),
     async (c) => {
       const p = c.req.valid("param");
@@ -147,10 +151,10 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "post",
       path: "/api/scripts/{id}/rollback",
       tags,
-      request: { params: IdParam, ...body(RollbackSchema) },
+      request: { params: IdParam, ...jsonBody(RollbackSchema) },
       responses: {
-        200: json(ScriptDetailSchema, "the old version, current again as a new version"),
-        ...errorResponses,
+        200: jsonAnswer(ScriptDetailDoc, "the old version, current again as a new version"),
+        ...errorAnswers(...WRITE_ERRORS, "not_found"),
       },
     }),
     async (c) => c.json(await scripts.rollback(c.req.valid("param").id, c.req.valid("json").version), 200),
@@ -167,7 +171,10 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       path: "/api/scripts/{id}/keys",
       tags,
       request: { params: IdParam },
-      responses: { 200: json(listOf(InvokeKeySchema), "live invoke keys (values are never shown again)") },
+      responses: {
+        200: jsonAnswer(listPageOf(InvokeKeyDoc), "live invoke keys (values are never shown again)"),
+        ...errorAnswers(...ADMIN_ERRORS, "not_found"),
+      },
     }),
     async (c) => {
       const s = await keyScript(c.req.valid("param").id);
@@ -179,8 +186,11 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       method: "post",
       path: "/api/scripts/{id}/keys",
       tags,
-      request: { params: IdParam, ...body(z.object({ name: text().min(1).max(100) }).strict()) },
-      responses: { 201: json(InvokeKeySchema, "the new key, shown once"), ...errorResponses },
+      request: { params: IdParam, ...jsonBody(CreateInvokeKeySchema) },
+      responses: {
+        201: jsonAnswer(InvokeKeyDoc, "the new key, shown once"),
+        ...errorAnswers(...WRITE_ERRORS, "not_found"),
+      },
     }),
     async (c) => {
       const s = await keyScript(c.req.valid("param").id);
@@ -193,7 +203,7 @@ export function scriptRoutes(scripts: ScriptService, keys: InvokeKeys, stats: Sc
       path: "/api/scripts/{id}/keys/{keyId}",
       tags,
       request: { params: IdParam.extend({ keyId: z.string().uuid() }) },
-      responses: { 204: { description: "revoked" }, ...errorResponses },
+      responses: { 204: { description: "revoked" }, ...errorAnswers(...WRITE_ERRORS, "not_found") },
     }),
     async (c) => {
       const p = c.req.valid("param");

@@ -8,6 +8,7 @@ import {
   PiCloudError,
   type RequestSummary,
   type ResponseSummary,
+  type ScriptStats,
   toJsonLenient,
 } from "@picloud/shared";
 import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
@@ -50,15 +51,6 @@ export class InvalidLogsQueryError extends PiCloudError {
     super("bad_request", message, { details: { field } });
     this.field = field;
   }
-}
-
-/** What the dashboard's script list shows per script. */
-export interface ScriptRunStats {
-  lastRun: { status: ExecutionStatus; createdAt: string } | null;
-  /** Runs since the `since` given to `statsForScripts` (typically 24 hours ago). */
-  runs24h: number;
-  /** Runs with a status other than `success` since then. */
-  errors24h: number;
 }
 
 const t = executionLogs;
@@ -216,13 +208,14 @@ export class ExecutionLogsRepository {
   }
 
   /**
-   * Per script: its last run, and its runs and non-success runs since `since`. One query:
+   * Per script (`ScriptStats`): its last run, and its runs and non-success runs since `since`
+   * (typically 24 hours ago). One query:
    * a LATERAL newest-row seek on `(script_id, id DESC)`, an index range count on it, and
    * a count on `(script_id, status, id DESC)` seeking each non-success status. Scripts
    * without runs get `{lastRun: null, runs24h: 0, errors24h: 0}`.
    */
-  async statsForScripts(scriptIds: readonly string[], since: Date): Promise<Map<string, ScriptRunStats>> {
-    const out = new Map<string, ScriptRunStats>();
+  async statsForScripts(scriptIds: readonly string[], since: Date): Promise<Map<string, ScriptStats>> {
+    const out = new Map<string, ScriptStats>();
     const ids = [...new Set(scriptIds.filter(isUuid).map((s) => s.toLowerCase()))];
     for (const id of scriptIds) out.set(id, { lastRun: null, runs24h: 0, errors24h: 0 });
     if (ids.length === 0) return out;

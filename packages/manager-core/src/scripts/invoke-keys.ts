@@ -1,4 +1,4 @@
-import { type InvokeKeyView, PiCloudError, uuidv7 } from "@picloud/shared";
+import { CREDENTIAL_PREFIXES, type InvokeKeyView, isInvokeKey, PiCloudError, uuidv7 } from "@picloud/shared";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { matchesHash, newSecret, sha256 } from "../auth/tokens.ts";
 import type { Db } from "../db/database.ts";
@@ -12,7 +12,7 @@ export class InvokeKeys {
   }
 
   async create(scriptId: string, name: string): Promise<InvokeKeyView> {
-    const key = newSecret("pc_key_");
+    const key = newSecret(CREDENTIAL_PREFIXES.invokeKey);
     const row = { id: uuidv7(), scriptId, name, prefix: key.slice(0, 12), keyHash: sha256(key) };
     const [saved] = await this.#db.insert(invokeKeys).values(row).returning();
     if (!saved) throw new Error("insert returned no row");
@@ -38,7 +38,7 @@ export class InvokeKeys {
   }
 
   async verify(scriptId: string, key: string): Promise<boolean> {
-    if (!key.startsWith("pc_key_")) return false;
+    if (!isInvokeKey(key)) return false;
     const hash = sha256(key);
     const [row] = await this.#db
       .select({ keyHash: invokeKeys.keyHash })
