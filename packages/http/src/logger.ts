@@ -36,11 +36,12 @@ export function createLogger(opts: { level?: string; name: string; nodeId?: stri
     },
     stdoutDestination(),
   );
-  (logger as unknown as Record<symbol, Logger>)[PLAIN] = pino(common, stdoutDestination());
+  PLAIN.set(logger, pino(common, stdoutDestination()));
   return logger;
 }
 
-const PLAIN = Symbol.for("picloud.logger.plain");
+/** Each logger made by `createLogger`, with its twin that does not redact. */
+const PLAIN = new WeakMap<Logger, Logger>();
 
 /**
  * The same logger (same destination, level and base fields) without redaction, for lines
@@ -49,7 +50,7 @@ const PLAIN = Symbol.for("picloud.logger.plain");
  * made by {@link createLogger} is returned as it is.
  */
 export function plainLogger(logger: Logger): Logger {
-  return (logger as unknown as Record<symbol, Logger | undefined>)[PLAIN] ?? logger;
+  return PLAIN.get(logger) ?? logger;
 }
 
 /**

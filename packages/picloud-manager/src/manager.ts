@@ -63,7 +63,7 @@ export async function createManagerServices(
 ): Promise<ManagerServices> {
   const logger =
     o.logger ?? createLogger({ name: "picloud-manager", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
-  const { ceilings } = budgetsFromEnv(env as unknown as Record<string, unknown>);
+  const { ceilings } = budgetsFromEnv(env);
   const metrics = new Metrics();
   const database = await openDatabase({ url: env.DATABASE_URL, maxConnections: env.PICLOUD_DB_MAX_CONNECTIONS });
   try {

@@ -55,7 +55,7 @@ export function createOrchestratorServices(
   const logger =
     o.logger ??
     createLogger({ name: "picloud-orchestrator", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
-  const { defaults, ceilings } = budgetsFromEnv(env as unknown as Record<string, unknown>);
+  const { defaults, ceilings } = budgetsFromEnv(env);
   const metrics = new Metrics();
   const manager = new ManagerClient({ url: env.PICLOUD_MANAGER_URL, token: env.PICLOUD_CLUSTER_TOKEN });
   const source = new HttpScriptSource({ client: manager });

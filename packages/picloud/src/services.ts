@@ -50,7 +50,7 @@ export interface ServiceOverrides {
 export async function createServices(env: PicloudEnv, dataDir: string, o: ServiceOverrides = {}): Promise<Services> {
   const logger =
     o.logger ?? createLogger({ name: "picloud", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
-  const { defaults, ceilings } = budgetsFromEnv(env as unknown as Record<string, unknown>);
+  const { defaults, ceilings } = budgetsFromEnv(env);
   const metrics = new Metrics();
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: `${dataDir}/pglite` });
   await database.migrate();

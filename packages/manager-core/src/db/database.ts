@@ -51,7 +51,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     connect_timeout: 5,
     idle_timeout: 30,
   });
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db: Db = drizzle(client, { schema });
   return {
     db,
     driver: "postgres",
@@ -78,7 +78,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db: Db = drizzle(client, { schema });
   return {
     db,
     driver: "pglite",
@@ -109,6 +109,15 @@ async function pingWith(query: () => PromiseLike<unknown>, timeoutMs: number): P
 
 /** Runs raw SQL (used by tests and EXPLAIN checks). */
 export async function rawQuery<T = Record<string, unknown>>(db: Db, query: string): Promise<T[]> {
-  const res = (await db.execute(sql.raw(query))) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(res) ? res : (res.rows ?? []);
+  return resultRows<T>(await db.execute(sql.raw(query)));
+}
+
+/**
+ * The rows of `db.execute`'s answer, whichever driver gave it: postgres-js answers an array
+ * of rows, PGlite an object with `rows`. `T` is what the query selects (unchecked).
+ */
+export function resultRows<T>(res: unknown): T[] {
+  if (Array.isArray(res)) return res;
+  const rows = typeof res === "object" && res !== null && "rows" in res ? res.rows : undefined;
+  return Array.isArray(rows) ? rows : [];
 }

@@ -12,7 +12,7 @@ import {
   toJsonLenient,
 } from "@picloud/shared";
 import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../db/database.ts";
+import { type Db, resultRows } from "../db/database.ts";
 import { executionLogs } from "../db/schema.ts";
 import { decodeCursor, encodeCursor, uuidLowerBound } from "./uuid-bounds.ts";
 
@@ -291,8 +291,7 @@ export class ExecutionLogsRepository {
   }
 
   async #rows<T>(query: SQL): Promise<T[]> {
-    const res = (await this.#db.execute(query)) as unknown as { rows?: T[] } | T[];
-    return Array.isArray(res) ? res : (res.rows ?? []);
+    return resultRows<T>(await this.#db.execute(query));
   }
 }
 

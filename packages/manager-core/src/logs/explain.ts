@@ -1,5 +1,5 @@
 import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
-import type { Db } from "../db/database.ts";
+import { type Db, resultRows } from "../db/database.ts";
 
 /** One node of a PostgreSQL `EXPLAIN (FORMAT JSON)` plan (the fields the checks use). */
 export interface PlanNode {
@@ -18,10 +18,7 @@ export async function explainPlan(
   opts: { analyze?: boolean } = {},
 ): Promise<PlanNode> {
   const head = opts.analyze ? sql.raw("explain (analyze, format json) ") : sql.raw("explain (format json) ");
-  const res = (await db.execute(sql`${head}${query}`)) as unknown as
-    | { rows: Record<string, unknown>[] }
-    | Record<string, unknown>[];
-  const rows = Array.isArray(res) ? res : res.rows;
+  const rows = resultRows<Record<string, unknown>>(await db.execute(sql`${head}${query}`));
   const raw = rows[0]?.["QUERY PLAN"];
   const parsed = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
   const plan = parsed[0]?.Plan;

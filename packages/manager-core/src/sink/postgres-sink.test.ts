@@ -364,8 +364,8 @@ describe("PostgresExecutionLogSink", () => {
       expect(() => {
         for (const r of rows(10)) sink.write(r);
         sink.write(cyclic);
-        sink.write(null as unknown as ExecutionLog);
-        sink.write(undefined as unknown as ExecutionLog);
+        // What a buggy caller could pass despite the types.
+        for (const notALog of [null, undefined]) Reflect.apply(sink.write, sink, [notALog]);
       }).not.toThrow();
       await sink.flush();
       await waitFor(() => sink.stats().failed > 0, 5000, "a failed attempt");
@@ -380,7 +380,8 @@ describe("PostgresExecutionLogSink", () => {
     const scriptId = randomUUID();
     const all = rows(20, scriptId);
     all[7] = { ...all[7]!, id: "not-a-uuid" };
-    all[13] = { ...all[13]!, scriptName: undefined as unknown as string };
+    const noName: Record<string, unknown> = { ...all[13], scriptName: undefined };
+    all[13] = noName as ExecutionLog;
     for (const r of all) sink.write(r);
     await sink.flush();
     expect(await counts(scriptId)).toEqual({ n: 18, distinct: 18 });

@@ -129,7 +129,7 @@ export class SseChangeFeed implements ChangeFeed {
       let buf = "";
       let event = "message";
       let data: string[] = [];
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         touch();
         buf += decoder.decode(chunk, { stream: true });
         let nl = buf.indexOf("\n");
