@@ -5,7 +5,7 @@
  *   node bench/e2e-hono.ts <port>
  */
 import { createRequire } from "node:module";
-import { listen } from "../packages/http/src/node-server.ts";
+import { listen } from "../packages/http/src/node/listen.ts";
 
 // hono is a dependency of @picloud/http, not of the workspace root: resolve it from there.
 const require = createRequire(new URL("../packages/http/package.json", import.meta.url));

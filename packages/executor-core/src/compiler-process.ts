@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { PiCloudError } from "@picloud/shared";
+import { type MinimalLogger, PiCloudError, safeLog } from "@picloud/shared";
 import type { CompileOptions } from "./compile.ts";
 
 /** A message to the compiler child (see compile-worker.ts). */
@@ -21,6 +21,8 @@ export interface CompilerProcessOptions {
   childHeapMb?: number;
   /** Told when the child dies while compiling a source (for logs). */
   onCrash?: (info: { reason: string; filename: string }) => void;
+  /** Without `onCrash`: such a crash is logged here as a warning. */
+  logger?: MinimalLogger;
 }
 
 interface Job {
@@ -54,7 +56,12 @@ export class CompilerProcess {
   readonly #stats = { compiles: 0, crashes: 0, timeouts: 0 };
 
   constructor(o: CompilerProcessOptions = {}) {
-    this.#o = o;
+    const { logger } = o;
+    this.#o = {
+      ...o,
+      onCrash:
+        o.onCrash ?? ((info) => safeLog(logger, "warn", { ...info }, "the compiler crashed on a source; restarted")),
+    };
     this.#spawn();
   }
 

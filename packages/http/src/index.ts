@@ -8,5 +8,6 @@ export * from "./metrics.ts";
 export * from "./platform-headers.ts";
 export * from "./request-context.ts";
 export * from "./request-sanity.ts";
+export * from "./service-app.ts";
 export * from "./system-routes.ts";
 export * from "./version.ts";

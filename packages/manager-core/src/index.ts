@@ -4,6 +4,7 @@ export * from "./auth/secret-box.ts";
 export * from "./auth/tokens.ts";
 export * from "./cluster/cluster-routes.ts";
 export * from "./cluster/pg-change-feed.ts";
+export * from "./control-plane.ts";
 export * from "./db/database.ts";
 export * as schema from "./db/schema.ts";
 export * from "./events/execution-feed.ts";

@@ -1,5 +1,6 @@
 export * from "./body.ts";
 export * from "./concurrency-gate.ts";
+export * from "./create-orchestrator.ts";
 export * from "./execute-routes.ts";
 export * from "./orchestrator.ts";
 export * from "./remote/http-log-writer.ts";

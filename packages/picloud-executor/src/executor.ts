@@ -1,26 +1,9 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { createExecutor, parseExecutorAddress, serveExecutor } from "@picloud/executor-core";
-import {
-  type AppEnv,
-  createLogger,
-  type Logger,
-  Metrics,
-  notFound,
-  onError,
-  PICLOUD_VERSION,
-  requestContext,
-  systemRoutes,
-} from "@picloud/http";
-import { type Listening, listen, runMain } from "@picloud/http/node";
-import {
-  type Executor,
-  type InvocationOutcome,
-  type InvocationRequest,
-  type ScriptVersionRef,
-  serverLimitsFromEnv,
-} from "@picloud/shared";
-import { Hono } from "hono";
+import { type Logger, type Metrics, serviceApp } from "@picloud/http";
+import { type Endpoint, httpBinary, type RunningHttpService, type ServiceContext } from "@picloud/http/node";
+import type { Executor, InvocationOutcome, InvocationRequest, ScriptVersionRef } from "@picloud/shared";
 import { type ExecutorEnv, loadExecutorEnv } from "./env.ts";
 
 /** Counts invocations in flight, so that a drain can wait for them. */
@@ -29,7 +12,7 @@ class CountingExecutor implements Executor {
   inFlight = 0;
   served = 0;
   /** Set when the drain starts: `ready` answers false so the orchestrator's /ready fails and traffic moves away. */
-  draining = false;
+  #draining = false;
   #idle: (() => void)[] = [];
   constructor(inner: Executor) {
     this.inner = inner;
@@ -44,6 +27,9 @@ class CountingExecutor implements Executor {
       if (this.inFlight === 0) for (const r of this.#idle.splice(0)) r();
     }
   }
+  drain(): void {
+    this.#draining = true;
+  }
   idle(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.#idle.push(r));
   }
@@ -54,7 +40,7 @@ class CountingExecutor implements Executor {
     return this.inner.prepare(script, memoryMb);
   }
   async ready(): Promise<boolean> {
-    return !this.draining && (await this.inner.ready());
+    return !this.#draining && (await this.inner.ready());
   }
   stats() {
     return this.inner.stats();
@@ -64,15 +50,51 @@ class CountingExecutor implements Executor {
   }
 }
 
-export interface RunningExecutor {
+export interface ExecutorServices {
   env: ExecutorEnv;
   logger: Logger;
-  executor: Executor & { inFlight: number };
+  metrics: Metrics;
+  executor: CountingExecutor;
   rpc: Server;
   /** Where the RPC listens (`host:port` or the socket path). */
   rpcAddress: string;
-  http: Listening;
-  stop(): Promise<void>;
+}
+
+export type RunningExecutor = RunningHttpService<ExecutorServices>;
+
+/**
+ * The RPC server as an endpoint: stop accepting, let the invocations in flight finish (their
+ * replies are written once their promises settle), then end the connections; at the drain
+ * deadline they are cut.
+ */
+function rpcEndpoint(rpc: Server, executor: CountingExecutor, connections: Set<Socket>): Endpoint {
+  return {
+    name: "rpc",
+    async drain() {
+      rpc.close();
+      await executor.idle();
+      await new Promise((r) => setImmediate(r));
+      const closed = [...connections].map((s) => new Promise((r) => s.once("close", r)));
+      for (const s of connections) s.end();
+      await Promise.all(closed);
+    },
+    kill() {
+      for (const s of connections) s.destroy();
+    },
+  };
+}
+
+/** Listens for RPC connections on TCP or a unix socket; resolves to the address. */
+async function listenRpc(rpc: Server, listen: string): Promise<string> {
+  const address = parseExecutorAddress(listen);
+  if ("path" in address && existsSync(address.path)) unlinkSync(address.path); // a stale socket file
+  await new Promise<void>((resolve, reject) => {
+    rpc.once("error", reject);
+    if ("path" in address) rpc.listen(address.path, resolve);
+    else rpc.listen(address.port, address.host, resolve);
+  });
+  const a = rpc.address();
+  return typeof a === "string" ? a : a ? `${a.address}:${a.port}` : listen;
 }
 
 /**
@@ -81,25 +103,46 @@ export interface RunningExecutor {
  * every connection accepted on a TCP port or a unix socket, plus a small HTTP server for
  * probes and metrics. SIGTERM: stop accepting, finish the invocations in flight, close.
  */
-export async function startExecutor(
-  source: Record<string, string | undefined> = process.env,
-  opts: { installSignals?: boolean; logger?: Logger } = {},
-): Promise<RunningExecutor> {
-  const { env, warnings } = loadExecutorEnv(source);
-  const logger =
-    opts.logger ??
-    createLogger({ name: "picloud-executor", level: env.PICLOUD_LOG_LEVEL, nodeId: env.PICLOUD_NODE_ID });
-  for (const w of warnings) logger.warn(w);
-  const executor = new CountingExecutor(
-    createExecutor({
-      mode: env.PICLOUD_EXECUTOR_MODE,
-      fetchAllowHosts: env.PICLOUD_FETCH_ALLOW_HOSTS,
-      maxRssMb: env.PICLOUD_EXECUTOR_MEMORY_MB,
-      syncFastPath: env.PICLOUD_EXECUTOR_SYNC_FAST_PATH,
-      childHeapMb: env.PICLOUD_EXECUTOR_CHILD_HEAP_MB,
+const executorBinary = httpBinary("picloud-executor", loadExecutorEnv, {
+  open: openExecutor,
+  app: (s, drain, { env }) =>
+    serviceApp({
+      logger: s.logger,
+      system: {
+        info: { service: "picloud-executor", mode: "cluster", nodeId: env.PICLOUD_NODE_ID },
+        checks: { executor: () => s.executor.inner.ready() },
+        draining: drain.draining,
+        metrics: s.metrics,
+      },
     }),
+  listening: ({ services, listening, logger }, { env }) =>
+    logger.info(
+      { rpc: services.rpcAddress, http: listening.url, mode: env.PICLOUD_EXECUTOR_MODE },
+      "picloud-executor is listening",
+    ),
+});
+
+export const startExecutor = executorBinary.start;
+export const main = executorBinary.main;
+
+/** The sandbox and its RPC server, each registered on `ctx` (the RPC as an endpoint to drain). */
+async function openExecutor({ env }: { env: ExecutorEnv }, ctx: ServiceContext): Promise<ExecutorServices> {
+  const { logger, metrics } = ctx;
+  const executor = ctx.resources.add(
+    "executor",
+    new CountingExecutor(
+      createExecutor({
+        mode: env.PICLOUD_EXECUTOR_MODE,
+        fetchAllowHosts: env.PICLOUD_FETCH_ALLOW_HOSTS,
+        maxRssMb: env.PICLOUD_EXECUTOR_MEMORY_MB,
+        syncFastPath: env.PICLOUD_EXECUTOR_SYNC_FAST_PATH,
+        childHeapMb: env.PICLOUD_EXECUTOR_CHILD_HEAP_MB,
+      }),
+    ),
+    (e) => e.close(),
   );
-  const metrics = new Metrics();
+  // The orchestrator's /ready fails once this one drains, so traffic moves away.
+  ctx.drain.signal.addEventListener("abort", () => executor.drain(), { once: true });
   const connections = new Set<Socket>();
   metrics.gauge("picloud_isolates", "Executor isolates.", () => {
     const s = executor.stats();
@@ -110,8 +153,6 @@ export async function startExecutor(
     inflight: executor.inFlight,
     served: executor.served,
   }));
-
-  const address = parseExecutorAddress(env.PICLOUD_EXECUTOR_LISTEN);
   const rpc = createServer((socket) => {
     connections.add(socket);
     socket.setNoDelay(true);
@@ -120,71 +161,10 @@ export async function startExecutor(
     serveExecutor(socket, executor);
     logger.info({ peer: socket.remoteAddress ?? "unix" }, "orchestrator connected");
   });
-  if ("path" in address && existsSync(address.path)) unlinkSync(address.path); // a stale socket file
-  await new Promise<void>((resolve, reject) => {
-    rpc.once("error", reject);
-    if ("path" in address) rpc.listen(address.path, resolve);
-    else rpc.listen(address.port, address.host, resolve);
+  const rpcAddress = await listenRpc(rpc, env.PICLOUD_EXECUTOR_LISTEN);
+  ctx.endpoint(rpcEndpoint(rpc, executor, connections), () => {
+    for (const s of connections) s.destroy();
+    return new Promise<void>((r) => rpc.close(() => r()));
   });
-  const a = rpc.address();
-  const rpcAddress = typeof a === "string" ? a : a ? `${a.address}:${a.port}` : env.PICLOUD_EXECUTOR_LISTEN;
-
-  let draining = false;
-  const app = new Hono<AppEnv>();
-  app.onError(onError);
-  app.notFound(notFound);
-  app.use("*", requestContext(logger));
-  app.route(
-    "/",
-    systemRoutes({
-      info: { service: "picloud-executor", version: PICLOUD_VERSION, mode: "cluster", nodeId: env.PICLOUD_NODE_ID },
-      checks: { executor: () => executor.inner.ready() },
-      draining: () => draining,
-      metrics,
-    }),
-  );
-  const http = await listen(app, { port: env.PORT, host: env.HOST, limits: serverLimitsFromEnv(env) });
-  logger.info({ rpc: rpcAddress, http: http.url, mode: env.PICLOUD_EXECUTOR_MODE }, "picloud-executor is listening");
-
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      draining = true;
-      executor.draining = true;
-      logger.info({ inflight: executor.inFlight }, "shutting down: finishing invocations in flight");
-      rpc.close();
-      const deadline = new Promise<void>((r) => setTimeout(r, env.PICLOUD_SHUTDOWN_TIMEOUT_MS).unref());
-      await Promise.race([executor.idle(), deadline]);
-      // The last replies are written once their promises settle: let that happen first.
-      await new Promise((r) => setImmediate(r));
-      for (const s of connections) s.end();
-      await new Promise<void>((r) => {
-        http.server.close(() => r());
-        http.server.closeIdleConnections();
-      });
-      await executor.close().catch((err: unknown) => logger.error({ err }, "executor close failed"));
-      for (const s of connections) s.destroy();
-      logger.info("stopped");
-    })();
-    return stopping;
-  };
-  if (opts.installSignals) {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (++signals > 1) process.exit(1);
-      logger.info({ signal }, "signal received");
-      void stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  }
-
-  return { env, logger, executor, rpc, rpcAddress, http, stop };
-}
-
-export function main(): Promise<void> {
-  return runMain("picloud-executor", () => startExecutor(process.env, { installSignals: true }));
+  return { env, logger, metrics, executor, rpc, rpcAddress };
 }

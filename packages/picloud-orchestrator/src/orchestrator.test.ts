@@ -163,7 +163,7 @@ describe("picloud-orchestrator", () => {
     await deploy("slowish", `export default () => new Promise((r) => setTimeout(() => r("done"), 400))`);
     expect((await fetch(`${base}/api/execute/slowish`)).status).toBe(200); // warm
     const inflight = fetch(`${base}/api/execute/slowish`);
-    await until("in flight", async () => executor.executor.inFlight > 0);
+    await until("in flight", async () => executor.services.executor.inFlight > 0);
     const stopping = executor.stop();
     const res = await inflight;
     expect(res.status, await res.clone().text()).toBe(200);

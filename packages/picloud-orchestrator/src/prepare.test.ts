@@ -33,7 +33,7 @@ const call = async (name: string): Promise<unknown> => {
   return res.json();
 };
 /** Isolates as the executor binary reports them (its sandbox child's stats, as last received). */
-const executorStats = () => executor.executor.stats();
+const executorStats = () => executor.services.executor.stats();
 /** Waits until the executor holds `isolates` warm isolates of `scripts` versions. */
 const executorHolds = (isolates: number, scripts: number, what: string) =>
   eventually(
@@ -50,7 +50,7 @@ const executorHolds = (isolates: number, scripts: number, what: string) =>
  */
 const freshStats = async () => {
   await new Promise((r) => setTimeout(r, 60));
-  await executor.executor.ready();
+  await executor.services.executor.ready();
   return executorStats();
 };
 

@@ -1,17 +1,7 @@
-import {
-  type AppEnv,
-  ExecuteOrigin,
-  harden,
-  installMethodNotAllowed,
-  notFound,
-  onError,
-  PICLOUD_VERSION,
-  requestContext,
-  systemRoutes,
-} from "@picloud/http";
+import { type AppEnv, ExecuteOrigin, serviceApp } from "@picloud/http";
 import { adminIdentity, bearer, CONTROL_PLANE_BODY_CAPS, mountManagerApi } from "@picloud/manager-core";
 import { executeRoutes } from "@picloud/orchestrator-core";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { mountDashboard } from "./dashboard.ts";
 import { registerExtraPaths } from "./openapi.ts";
 import type { Services } from "./services.ts";
@@ -26,21 +16,31 @@ export interface AppOptions {
 
 /**
  * Builds the all-in-one HTTP app from its services (the `build_app` seam): the hardening
- * in front (headers, input checks, body caps, the script origin: docs/security.md), system
- * routes, the manager API, invocation, the dashboard, the error contract.
+ * in front (headers, input checks, body caps, the script origin: docs/security.md), the
+ * manager API, invocation, system routes, the dashboard, the error contract.
  */
 export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
   const executeOrigin = new ExecuteOrigin(s.env.PICLOUD_EXECUTE_ORIGIN);
   const session = { forceSecure: s.env.PICLOUD_SECURE_COOKIES, trustProxy: s.env.PICLOUD_TRUST_PROXY };
-  app.onError(onError);
-  app.notFound(notFound);
-  app.use("*", requestContext(s.logger));
-  harden(app, { executeOrigin, bodyCaps: CONTROL_PLANE_BODY_CAPS });
-  app.route(
-    "/",
-    systemRoutes({
-      info: { service: "picloud", version: PICLOUD_VERSION, mode: "single", nodeId: s.env.PICLOUD_NODE_ID },
+  return serviceApp({
+    logger: s.logger,
+    harden: { executeOrigin, bodyCaps: CONTROL_PLANE_BODY_CAPS },
+    routes: (app) => {
+      mountManagerApi(app, s, {
+        env: s.env,
+        executeOrigin: executeOrigin.origin,
+        ...(o.shutdown ? { shutdown: o.shutdown } : {}),
+        title: "PiCloud",
+
+        description: "Upload a script, get an HTTP endpoint.",
+        extendDocument: registerExtraPaths,
+      });
+      const isAdmin = async (c: Parameters<typeof adminIdentity>[0]) =>
+        (await adminIdentity(c, s.auth, session)) ?? false;
+      app.route("/", executeRoutes(s.orchestrator, isAdmin, { executeOrigin }));
+    },
+    system: {
+      info: { service: "picloud", mode: "single", nodeId: s.env.PICLOUD_NODE_ID },
       checks: {
         database: () => s.database.ping(),
         executor: () => s.executor.ready(),
@@ -53,28 +53,7 @@ export function buildApp(s: Services, o: AppOptions): Hono<AppEnv> {
         const token = bearer(c);
         return !!token && s.auth.verifyToken(token);
       },
-    }),
-  );
-  mountManagerApi(app, {
-    auth: s.auth,
-    scripts: s.scripts,
-    keys: s.keys,
-    logs: s.logs,
-    feed: s.feed,
-    secureCookies: session.forceSecure,
-    trustProxy: session.trustProxy,
-    executeOrigin: executeOrigin.origin,
-    ...(o.shutdown ? { shutdown: o.shutdown } : {}),
-    title: "PiCloud",
-    version: PICLOUD_VERSION,
-    description: "Upload a script, get an HTTP endpoint.",
-    extendDocument: registerExtraPaths,
+    },
+    fallback: (app) => mountDashboard(app, o.dashboardDir),
   });
-  app.route(
-    "/",
-    executeRoutes(s.orchestrator, async (c) => (await adminIdentity(c, s.auth, session)) ?? false, { executeOrigin }),
-  );
-  installMethodNotAllowed(app);
-  mountDashboard(app, o.dashboardDir);
-  return app;
 }

@@ -1,6 +1,7 @@
 export * from "./caddy.ts";
 export * from "./chromium.ts";
 export * from "./fixtures.ts";
+export * from "./leaks.ts";
 export * from "./local-tools.ts";
 export * from "./logger.ts";
 export * from "./pg-server.ts";

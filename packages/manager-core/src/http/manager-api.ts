@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { type AppEnv, BODY_CAPS, type BodyCapRule } from "@picloud/http";
-import { CLUSTER_ROUTES, clusterPath, PiCloudError } from "@picloud/shared";
+import { type AppEnv, BODY_CAPS, type BodyCapRule, PICLOUD_VERSION } from "@picloud/http";
+import { CLUSTER_ROUTES, type ControlPlaneEnv, clusterPath, PiCloudError } from "@picloud/shared";
 import type { Hono } from "hono";
 import type { AdminAuth } from "../auth/admin-auth.ts";
 import { AuthThrottle } from "../auth/auth-throttle.ts";
@@ -76,27 +76,44 @@ export const CONTROL_PLANE_BODY_CAPS: BodyCapRule[] = [
   { prefix: clusterPath(CLUSTER_ROUTES.executionLogs.path), maxBytes: null },
 ];
 
-/** What `mountManagerApi` needs: the services (stats come from the logs repository). */
-export interface MountManagerApiOptions extends Omit<ManagerApiDeps, "stats" | "logs"> {
-  logs: ExecutionLogsReader & Pick<ExecutionLogsRepository, "statsForScripts">;
-  /** OpenAPI document info. */
+/** What `mountManagerApi` needs besides the control plane's services. */
+export interface MountManagerApiOptions
+  extends Omit<ManagerApiDeps, "stats" | keyof ControlPlaneServices | "secureCookies" | "trustProxy"> {
+  /** `PICLOUD_SECURE_COOKIES` and `PICLOUD_TRUST_PROXY`. */
+  env: Pick<ControlPlaneEnv, "PICLOUD_SECURE_COOKIES" | "PICLOUD_TRUST_PROXY">;
+  /** OpenAPI document info (the version: this build's). */
   title: string;
-  version: string;
   description?: string;
   /** Adds paths served by other parts of the binary (invocation) to the document. */
   extendDocument?: (api: OpenAPIHono<AppEnv>) => void;
 }
+
+/** The services the manager API serves (`openControlPlane` opens them); stats come from the logs repository. */
+export type ControlPlaneServices = Pick<ManagerApiDeps, "auth" | "scripts" | "keys" | "feed"> & {
+  logs: ExecutionLogsReader & Pick<ExecutionLogsRepository, "statsForScripts">;
+};
 
 /**
  * Mounts the control plane on an app, as both the all-in-one server and picloud-manager
  * serve it: the manager API and /openapi.json. Bodies are capped by the app's `bodyCaps`
  * (2 MiB for script writes, 4 KiB for sign-in: docs/api.md, "Limits").
  */
-export function mountManagerApi(app: Hono<AppEnv>, o: MountManagerApiOptions): OpenAPIHono<AppEnv> {
-  const { title, version, description, extendDocument, ...deps } = o;
+export function mountManagerApi(
+  app: Hono<AppEnv>,
+  services: ControlPlaneServices,
+  o: MountManagerApiOptions,
+): OpenAPIHono<AppEnv> {
+  const { title, description, extendDocument, env, ...deps } = o;
   const api = managerApi({
     ...deps,
-    stats: (ids) => o.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
+    auth: services.auth,
+    scripts: services.scripts,
+    keys: services.keys,
+    logs: services.logs,
+    feed: services.feed,
+    secureCookies: env.PICLOUD_SECURE_COOKIES,
+    trustProxy: env.PICLOUD_TRUST_PROXY,
+    stats: (ids) => services.logs.statsForScripts(ids, new Date(Date.now() - 24 * 3600 * 1000)),
   });
   registerPlatformPaths(api);
   extendDocument?.(api);
@@ -104,7 +121,7 @@ export function mountManagerApi(app: Hono<AppEnv>, o: MountManagerApiOptions): O
     c.json(
       api.getOpenAPI31Document({
         openapi: "3.1.0",
-        info: { title, version, ...(description ? { description } : {}) },
+        info: { title, version: PICLOUD_VERSION, ...(description ? { description } : {}) },
       }),
     ),
   );

@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Listening, listen, openFileLimit } from "./node-server.ts";
+import { type Listening, listen, openFileLimit } from "./listen.ts";
 
 const app = new Hono();
 app.get("/health", (c) => c.json({ status: "ok" }));

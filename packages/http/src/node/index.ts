@@ -1,0 +1,4 @@
+export * from "./drain.ts";
+export * from "./listen.ts";
+export * from "./main.ts";
+export * from "./service.ts";
