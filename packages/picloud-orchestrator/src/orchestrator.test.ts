@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, eventually, freePort, TcpProxy, type TestDatabase } from "@picloud/testing";
+import { type RunningExecutor, startExecutor } from "picloud-executor";
+import { type RunningManager, startManager } from "picloud-manager";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningExecutor, startExecutor } from "../../picloud-executor/src/executor.ts";
-import { type RunningManager, startManager } from "../../picloud-manager/src/manager.ts";
 import { type RunningOrchestrator, startOrchestrator } from "./orchestrator.ts";
 
 const CLUSTER_TOKEN = "orchestrator-test-cluster-token-0123456789";

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, eventually, freePort, type TestDatabase } from "@picloud/testing";
+import { type RunningExecutor, startExecutor } from "picloud-executor";
+import { type RunningManager, startManager } from "picloud-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningExecutor, startExecutor } from "../../picloud-executor/src/executor.ts";
-import { type RunningManager, startManager } from "../../picloud-manager/src/manager.ts";
 import { type RunningOrchestrator, startOrchestrator } from "./orchestrator.ts";
 
 const CLUSTER_TOKEN = "prepare-test-cluster-token-0123456789abcdef";

@@ -7,12 +7,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ExecutorEnvSchema } from "picloud-executor";
+import { ManagerEnvSchema } from "picloud-manager";
+import { OrchestratorEnvSchema } from "picloud-orchestrator";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { PicloudEnvSchema } from "../../picloud/src/env.ts";
-import { ExecutorEnvSchema } from "../../picloud-executor/src/env.ts";
-import { OrchestratorEnvSchema } from "../../picloud-orchestrator/src/env.ts";
-import { ManagerEnvSchema } from "./env.ts";
+import { PicloudEnvSchema } from "./env.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");

@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testCaddy } from "@picloud/testing";
+import { ExecutorEnvSchema } from "picloud-executor";
+import { ManagerEnvSchema } from "picloud-manager";
+import { OrchestratorEnvSchema } from "picloud-orchestrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { z } from "zod";
-import { PicloudEnvSchema } from "../../picloud/src/env.ts";
-import { ExecutorEnvSchema } from "../../picloud-executor/src/env.ts";
-import { OrchestratorEnvSchema } from "../../picloud-orchestrator/src/env.ts";
-import { ManagerEnvSchema } from "./env.ts";
+import { PicloudEnvSchema } from "./env.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const CADDYFILES = ["caddy/Caddyfile", "caddy/Caddyfile.cluster", "caddy/Caddyfile.script-origin"];
