@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import type { Logger } from "pino";
 import postgres from "postgres";
+import { closedAfterFailedStart, recordingLogger } from "./logger.ts";
 import { testPgUrl } from "./postgres.ts";
+import { eventually } from "./wait.ts";
 
 /** PIDs of this process's live child processes (Linux `/proc`; zombies left out). */
 export function childPids(): number[] {
@@ -42,4 +45,28 @@ export async function occupiedPort(): Promise<{ port: number; close: () => Promi
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Starts a binary on a port that is already taken, so that its start fails at its last step
+ * (listening), and waits until every child process it spawned is gone. Resolves to the
+ * resources it says it closed (its "failed to start" log line).
+ */
+export async function startOnTakenPort(
+  start: (port: number, logger: Logger) => Promise<unknown>,
+): Promise<{ closed: string[] | undefined }> {
+  const taken = await occupiedPort();
+  const children = childPids();
+  const { logger, lines } = recordingLogger();
+  try {
+    const failure = await start(taken.port, logger).then(
+      () => new Error("the start did not fail on a taken port"),
+      (err: unknown) => err,
+    );
+    if (!(failure instanceof Error) || !/EADDRINUSE/.test(failure.message)) throw failure;
+  } finally {
+    await taken.close();
+  }
+  await eventually(() => childPids().join() === children.join(), 10_000, "no child process left");
+  return { closed: closedAfterFailedStart(lines) };
 }
